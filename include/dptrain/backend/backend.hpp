@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "dptrain/core/elementwise.hpp"
+
+namespace dptrain {
+
+enum class Transpose : bool { no = false, yes = true };
+
+// The math of a training step on one device. Every pointer argument is memory of this backend
+// (host memory for the CPU backend, device memory for CUDA), obtained from allocate_bytes().
+// Matrices are row-major; gemm follows BLAS names with row-major leading dimensions:
+//   C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C,   op(X) = X or X^T.
+// Operations run in order on the backend's queue; only the copy_to_host functions wait for it.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+
+  virtual void* allocate_bytes(size_t bytes) = 0;
+  virtual void free_bytes(void* pointer) noexcept = 0;
+  virtual void copy_to_device(void* device, const void* host, size_t bytes) = 0;
+  virtual void copy_to_host(void* host, const void* device, size_t bytes) = 0;
+
+  virtual void gemm(Transpose trans_a, Transpose trans_b, int m, int n, int k, float alpha,
+                    const float* a, int lda, const float* b, int ldb, float beta, float* c,
+                    int ldc) = 0;
+
+  // y[r, j] = activate(y[r, j] + bias[j]) for every row r.
+  virtual void bias_activation_forward(float* y, const float* bias, int rows, int cols,
+                                       ew::Activation activation) = 0;
+  // dy[i] = activation_backward(dy[i], y[i]) for n elements, in place.
+  virtual void activation_backward(float* dy, const float* y, size_t n,
+                                   ew::Activation activation) = 0;
+  // dbias[j] = sum over rows of dy[r, j].
+  virtual void bias_gradient(const float* dy, int rows, int cols, float* dbias) = 0;
+
+  // Per row: *loss_sum += softmax cross-entropy of logits against labels; if dlogits is not
+  // null it receives the gradient of grad_scale * (sum of the row losses).
+  virtual void softmax_cross_entropy(const float* logits, const int32_t* labels, int rows, int cols,
+                                     float grad_scale, float* dlogits, double* loss_sum) = 0;
+  // *correct += number of rows whose largest logit is at the label.
+  virtual void count_correct(const float* logits, const int32_t* labels, int rows, int cols,
+                             int64_t* correct) = 0;
+
+  // Adam over n elements of the flat buffers (see ew::adam_update).
+  virtual void adam_update(float* params, const float* grads, float* m, float* v, size_t n,
+                           const ew::AdamStep& step) = 0;
+
+  // x[r, :] = images[indices[r], :] / 255 and y[r] = labels[indices[r]] for r < rows.
+  virtual void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
+                            const uint32_t* indices, int rows, float* x, int32_t* y) = 0;
+
+  virtual void fill(float* data, size_t n, float value) = 0;
+};
+
+// Memory of a backend that frees itself; moves, never copies.
+template <class T>
+class DeviceArray {
+ public:
+  DeviceArray() = default;
+  DeviceArray(Backend& backend, size_t size)
+      : backend_(&backend),
+        data_(static_cast<T*>(backend.allocate_bytes(size * sizeof(T)))),
+        size_(size) {}
+  DeviceArray(DeviceArray&& other) noexcept { *this = std::move(other); }
+  DeviceArray& operator=(DeviceArray&& other) noexcept {
+    std::swap(backend_, other.backend_);
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    return *this;
+  }
+  ~DeviceArray() {
+    if (data_ != nullptr) backend_->free_bytes(data_);
+  }
+
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  size_t size() const { return size_; }
+  size_t bytes() const { return size_ * sizeof(T); }
+
+ private:
+  Backend* backend_ = nullptr;
+  T* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace dptrain

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "dptrain/backend/backend.hpp"
+
+namespace dptrain {
+
+// The reference backend: OpenBLAS for GEMM, plain loops over the shared element-wise functions
+// for the rest. Memory is 64-byte aligned host memory.
+class CpuBackend final : public Backend {
+ public:
+  // blas_threads: OpenBLAS threads for this process (>= 1).
+  explicit CpuBackend(int blas_threads);
+
+  std::string name() const override { return "cpu"; }
+  int blas_threads() const { return blas_threads_; }
+
+  void* allocate_bytes(size_t bytes) override;
+  void free_bytes(void* pointer) noexcept override;
+  void copy_to_device(void* device, const void* host, size_t bytes) override;
+  void copy_to_host(void* host, const void* device, size_t bytes) override;
+
+  void gemm(Transpose trans_a, Transpose trans_b, int m, int n, int k, float alpha, const float* a,
+            int lda, const float* b, int ldb, float beta, float* c, int ldc) override;
+  void bias_activation_forward(float* y, const float* bias, int rows, int cols,
+                               ew::Activation activation) override;
+  void activation_backward(float* dy, const float* y, size_t n, ew::Activation activation) override;
+  void bias_gradient(const float* dy, int rows, int cols, float* dbias) override;
+  void softmax_cross_entropy(const float* logits, const int32_t* labels, int rows, int cols,
+                             float grad_scale, float* dlogits, double* loss_sum) override;
+  void count_correct(const float* logits, const int32_t* labels, int rows, int cols,
+                     int64_t* correct) override;
+  void adam_update(float* params, const float* grads, float* m, float* v, size_t n,
+                   const ew::AdamStep& step) override;
+  void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
+                    const uint32_t* indices, int rows, float* x, int32_t* y) override;
+  void fill(float* data, size_t n, float value) override;
+
+ private:
+  int blas_threads_;
+};
+
+// Cores of this node, and of them those this process may run on (its affinity mask, which
+// mpirun and srun narrow when they bind ranks to cores).
+int cores_on_node();
+int cores_available();
+
+// OpenBLAS threads per rank when the user names none: the node's cores shared among its ranks,
+// no more than the rank may run on, at least one. Threads times ranks never exceed the cores.
+int default_blas_threads(int ranks_on_node);
+
+}  // namespace dptrain

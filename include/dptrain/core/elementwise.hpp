@@ -1,0 +1,80 @@
+#pragma once
+
+// The element-wise arithmetic of a training step, written once for both backends: the CPU
+// backend calls these functions in loops, the CUDA backend from kernels. Row-major throughout.
+
+#include <cmath>
+#include <cstdint>
+
+#include "dptrain/core/host_device.hpp"
+
+namespace dptrain::ew {
+
+enum class Activation : int { none = 0, relu = 1 };
+
+DPTRAIN_HD float activate(float x, Activation activation) {
+  return (activation == Activation::relu && x < 0.0f) ? 0.0f : x;
+}
+
+// Gradient through the activation, from the activation's *output* y: ReLU passes dy where y > 0.
+// Using the output lets the forward pass keep a single buffer per layer.
+DPTRAIN_HD float activation_backward(float dy, float y, Activation activation) {
+  return (activation == Activation::relu && !(y > 0.0f)) ? 0.0f : dy;
+}
+
+// Pixels are stored as bytes and enter the model scaled to [0, 1], as in the Keras example.
+DPTRAIN_HD float pixel_to_input(uint8_t pixel) {
+  return static_cast<float>(pixel) * (1.0f / 255.0f);
+}
+
+// Softmax cross-entropy of one row of logits, computed stably from the row maximum:
+//   loss = log(sum_j exp(z_j - max)) - (z_label - max)
+// When dlogits is not null it receives (softmax(z) - onehot(label)) * grad_scale, the gradient of
+// grad_scale * loss. Returns the row's loss.
+DPTRAIN_HD float softmax_cross_entropy_row(const float* logits, int cols, int label,
+                                           float grad_scale, float* dlogits) {
+  float max_logit = logits[0];
+  for (int j = 1; j < cols; ++j)
+    max_logit = fmaxf(max_logit, logits[j]);
+  float sum = 0.0f;
+  for (int j = 0; j < cols; ++j)
+    sum += expf(logits[j] - max_logit);
+  const float loss = logf(sum) - (logits[label] - max_logit);
+  if (dlogits != nullptr) {
+    const float inv_sum = 1.0f / sum;
+    for (int j = 0; j < cols; ++j) {
+      const float p = expf(logits[j] - max_logit) * inv_sum;
+      dlogits[j] = (p - (j == label ? 1.0f : 0.0f)) * grad_scale;
+    }
+  }
+  return loss;
+}
+
+// Index of the largest logit; the first one on ties.
+DPTRAIN_HD int argmax_row(const float* row, int cols) {
+  int best = 0;
+  for (int j = 1; j < cols; ++j)
+    if (row[j] > row[best]) best = j;
+  return best;
+}
+
+// Per-step constants of Adam (Kingma & Ba 2015, Algorithm 1) with decoupled weight decay
+// (Loshchilov & Hutter 2019, as torch.optim.AdamW), computed once per step on the host:
+//   m <- b1 m + (1 - b1) g          v <- b2 v + (1 - b2) g^2
+//   p <- p (1 - lr wd) - (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+struct AdamStep {
+  float beta1;
+  float beta2;
+  float eps;
+  float decay;           // 1 - lr * weight_decay
+  float step_size;       // lr / (1 - beta1^t)
+  float inv_sqrt_bias2;  // 1 / sqrt(1 - beta2^t)
+};
+
+DPTRAIN_HD void adam_update(float& p, float g, float& m, float& v, const AdamStep& s) {
+  m = s.beta1 * m + (1.0f - s.beta1) * g;
+  v = s.beta2 * v + (1.0f - s.beta2) * g * g;
+  p = p * s.decay - s.step_size * m / (sqrtf(v) * s.inv_sqrt_bias2 + s.eps);
+}
+
+}  // namespace dptrain::ew

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dptrain/optim/adam.hpp"
+
+namespace dptrain {
+
+enum class ProgressMode { automatic, on, off };
+
+// Everything `dptrain train` is told; the defaults are the reference run (the Keras MNIST MLP).
+struct TrainConfig {
+  std::string data_path;
+  int epochs = 5;
+  int batch_size = 32;  // per rank; the global batch is batch_size * world size
+  std::vector<int> hidden = {64};
+  AdamOptions adam;
+  uint64_t seed = 0;
+  int blas_threads = 0;  // per rank; 0 = cores of the node / ranks on the node
+  int eval_batch_size = 1000;
+  std::string metrics_path;  // JSON lines, one per epoch, written by rank 0
+  bool overwrite = false;    // replace an existing metrics file
+  ProgressMode progress = ProgressMode::automatic;
+};
+
+}  // namespace dptrain

@@ -1,0 +1,117 @@
+#include "dptrain/backend/cpu_backend.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace dptrain {
+namespace {
+
+constexpr size_t kAlignment = 64;  // a cache line, and the widest vector register
+
+CBLAS_TRANSPOSE to_cblas(Transpose t) {
+  return t == Transpose::yes ? CblasTrans : CblasNoTrans;
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(int blas_threads) : blas_threads_(std::max(1, blas_threads)) {
+  openblas_set_num_threads(blas_threads_);
+}
+
+void* CpuBackend::allocate_bytes(size_t bytes) {
+  const size_t rounded = (std::max<size_t>(bytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
+  void* pointer = std::aligned_alloc(kAlignment, rounded);
+  if (pointer == nullptr) throw std::bad_alloc();
+  return pointer;
+}
+
+void CpuBackend::free_bytes(void* pointer) noexcept {
+  std::free(pointer);
+}
+
+void CpuBackend::copy_to_device(void* device, const void* host, size_t bytes) {
+  if (bytes > 0) std::memcpy(device, host, bytes);
+}
+
+void CpuBackend::copy_to_host(void* host, const void* device, size_t bytes) {
+  if (bytes > 0) std::memcpy(host, device, bytes);
+}
+
+void CpuBackend::gemm(Transpose trans_a, Transpose trans_b, int m, int n, int k, float alpha,
+                      const float* a, int lda, const float* b, int ldb, float beta, float* c,
+                      int ldc) {
+  cblas_sgemm(CblasRowMajor, to_cblas(trans_a), to_cblas(trans_b), m, n, k, alpha, a, lda, b, ldb,
+              beta, c, ldc);
+}
+
+void CpuBackend::bias_activation_forward(float* y, const float* bias, int rows, int cols,
+                                         ew::Activation activation) {
+  for (int r = 0; r < rows; ++r) {
+    float* row = y + static_cast<size_t>(r) * cols;
+    for (int j = 0; j < cols; ++j)
+      row[j] = ew::activate(row[j] + bias[j], activation);
+  }
+}
+
+void CpuBackend::activation_backward(float* dy, const float* y, size_t n,
+                                     ew::Activation activation) {
+  for (size_t i = 0; i < n; ++i)
+    dy[i] = ew::activation_backward(dy[i], y[i], activation);
+}
+
+void CpuBackend::bias_gradient(const float* dy, int rows, int cols, float* dbias) {
+  std::fill(dbias, dbias + cols, 0.0f);
+  for (int r = 0; r < rows; ++r) {
+    const float* row = dy + static_cast<size_t>(r) * cols;
+    for (int j = 0; j < cols; ++j)
+      dbias[j] += row[j];
+  }
+}
+
+void CpuBackend::softmax_cross_entropy(const float* logits, const int32_t* labels, int rows,
+                                       int cols, float grad_scale, float* dlogits,
+                                       double* loss_sum) {
+  double sum = 0.0;
+  for (int r = 0; r < rows; ++r) {
+    const size_t offset = static_cast<size_t>(r) * cols;
+    sum += ew::softmax_cross_entropy_row(logits + offset, cols, labels[r], grad_scale,
+                                         dlogits == nullptr ? nullptr : dlogits + offset);
+  }
+  *loss_sum += sum;
+}
+
+void CpuBackend::count_correct(const float* logits, const int32_t* labels, int rows, int cols,
+                               int64_t* correct) {
+  int64_t hits = 0;
+  for (int r = 0; r < rows; ++r)
+    hits += ew::argmax_row(logits + static_cast<size_t>(r) * cols, cols) == labels[r] ? 1 : 0;
+  *correct += hits;
+}
+
+void CpuBackend::adam_update(float* params, const float* grads, float* m, float* v, size_t n,
+                             const ew::AdamStep& step) {
+  const ew::AdamStep s = step;  // a local copy lets the compiler keep it in registers
+  for (size_t i = 0; i < n; ++i)
+    ew::adam_update(params[i], grads[i], m[i], v[i], s);
+}
+
+void CpuBackend::gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
+                              const uint32_t* indices, int rows, float* x, int32_t* y) {
+  for (int r = 0; r < rows; ++r) {
+    const uint8_t* source = images + static_cast<size_t>(indices[r]) * pixels;
+    float* target = x + static_cast<size_t>(r) * pixels;
+    for (int p = 0; p < pixels; ++p)
+      target[p] = ew::pixel_to_input(source[p]);
+    y[r] = labels[indices[r]];
+  }
+}
+
+void CpuBackend::fill(float* data, size_t n, float value) {
+  std::fill(data, data + n, value);
+}
+
+}  // namespace dptrain

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "dptrain/comm/world.hpp"
+#include "dptrain/train/config.hpp"
+
+namespace dptrain::cli {
+
+struct PrepareOptions {
+  std::string idx_dir;
+  std::string out;
+  bool overwrite = false;
+};
+
+void add_prepare_mnist_options(CLI::App& command, PrepareOptions& options);
+void add_train_options(CLI::App& command, TrainConfig& config);
+
+// Throws InputError for settings no run can use (the parser checks types and ranges before).
+void validate(const TrainConfig& config);
+
+// Each returns the exit status; errors that every rank shares come back as AgreedError.
+int run_prepare_mnist(const PrepareOptions& options, const World& world);
+int run_train(const TrainConfig& config, const World& world);
+
+}  // namespace dptrain::cli

@@ -1,0 +1,67 @@
+#include "reporters.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "dptrain/core/error.hpp"
+
+namespace dptrain::cli {
+
+MetricsFile::MetricsFile(const std::string& path, bool overwrite, int world_size,
+                         size_t global_batch)
+    : path_(path), world_size_(world_size), global_batch_(global_batch) {
+  if (!overwrite && std::filesystem::exists(path))
+    throw InputError("metrics file '" + path + "' already exists; pass --overwrite to replace it");
+  stream_.open(path, std::ios::out | std::ios::trunc);
+  if (!stream_) throw InputError("cannot create metrics file '" + path + "'");
+}
+
+void MetricsFile::write(const EpochMetrics& metrics) {
+  const nlohmann::json line = {
+      {"epoch", metrics.epoch},
+      {"train_loss", metrics.train_loss},
+      {"test_loss", metrics.test.loss},
+      {"test_accuracy", metrics.test.accuracy},
+      {"test_correct", metrics.test.correct},
+      {"test_rows", metrics.test.rows},
+      {"steps", metrics.steps},
+      {"samples", metrics.samples},
+      {"train_seconds", metrics.train_seconds},
+      {"epoch_seconds", metrics.epoch_seconds},
+      {"samples_per_second", metrics.samples_per_second},
+      {"world_size", world_size_},
+      {"global_batch", global_batch_},
+  };
+  stream_ << line.dump() << '\n' << std::flush;
+  if (!stream_) throw std::runtime_error("cannot write metrics file '" + path_ + "'");
+}
+
+ConsoleReporter::ConsoleReporter(int epochs, bool progress_bar, MetricsFile* metrics)
+    : epochs_(epochs), progress_bar_(progress_bar), metrics_(metrics) {}
+
+void ConsoleReporter::on_step(int epoch, size_t step, size_t steps) {
+  if (!progress_bar_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (step != steps && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  constexpr int kWidth = 40;
+  const int filled = static_cast<int>(kWidth * step / steps);
+  std::printf("\repoch %d/%d [%-*s] %zu/%zu", epoch, epochs_, kWidth,
+              std::string(static_cast<size_t>(filled), '#').c_str(), step, steps);
+  std::fflush(stdout);
+}
+
+void ConsoleReporter::on_epoch_end(const EpochMetrics& m) {
+  if (progress_bar_) std::printf("\r\033[K");
+  std::printf(
+      "epoch %d/%d  train loss %.4f  test loss %.4f  test accuracy %.2f%% (%lld/%lld)  "
+      "%.2f s  %.0f samples/s\n",
+      m.epoch, epochs_, m.train_loss, m.test.loss, 100.0 * m.test.accuracy,
+      static_cast<long long>(m.test.correct), static_cast<long long>(m.test.rows), m.epoch_seconds,
+      m.samples_per_second);
+  std::fflush(stdout);
+  if (metrics_ != nullptr) metrics_->write(m);
+}
+
+}  // namespace dptrain::cli

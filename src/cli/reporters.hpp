@@ -1,0 +1,40 @@
+#pragma once
+
+#include <chrono>
+#include <fstream>
+#include <string>
+
+#include "dptrain/train/trainer.hpp"
+
+namespace dptrain::cli {
+
+// One JSON object per line and epoch (README, "Metrics"). Opened before training, so that a
+// path that cannot be written fails the run before it starts; each line is flushed at once.
+class MetricsFile {
+ public:
+  // InputError if the file exists and overwrite is false, or if it cannot be created.
+  MetricsFile(const std::string& path, bool overwrite, int world_size, size_t global_batch);
+  void write(const EpochMetrics& metrics);
+
+ private:
+  std::string path_;
+  std::ofstream stream_;
+  int world_size_;
+  size_t global_batch_;
+};
+
+// What rank 0 prints: a line per epoch and, if wanted, a progress bar within the epoch.
+class ConsoleReporter final : public TrainingObserver {
+ public:
+  ConsoleReporter(int epochs, bool progress_bar, MetricsFile* metrics);
+  void on_step(int epoch, size_t step, size_t steps) override;
+  void on_epoch_end(const EpochMetrics& metrics) override;
+
+ private:
+  int epochs_;
+  bool progress_bar_;
+  MetricsFile* metrics_;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+}  // namespace dptrain::cli

@@ -1,0 +1,93 @@
+#include "dptrain/comm/world.hpp"
+
+#include <vector>
+
+#include "dptrain/comm/mpi_check.hpp"
+#include "dptrain/core/error.hpp"
+
+namespace dptrain {
+
+MpiSession::MpiSession(int& argc, char**& argv) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) MPI_Init(&argc, &argv);
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+}
+
+MpiSession::~MpiSession() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+World::World(MPI_Comm comm) : comm_(comm) {
+  mpiCheck(MPI_Comm_rank(comm_, &rank_));
+  mpiCheck(MPI_Comm_size(comm_, &size_));
+  MPI_Comm node;
+  mpiCheck(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node));
+  mpiCheck(MPI_Comm_rank(node, &local_rank_));
+  mpiCheck(MPI_Comm_size(node, &local_size_));
+  mpiCheck(MPI_Comm_free(&node));
+}
+
+void World::sum(std::span<double> values) const {
+  if (values.empty()) return;
+  mpiCheck(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE,
+                         MPI_SUM, comm_));
+}
+
+uint64_t World::min(uint64_t value) const {
+  mpiCheck(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_UINT64_T, MPI_MIN, comm_));
+  return value;
+}
+
+uint64_t World::max(uint64_t value) const {
+  mpiCheck(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_UINT64_T, MPI_MAX, comm_));
+  return value;
+}
+
+void World::barrier() const {
+  mpiCheck(MPI_Barrier(comm_));
+}
+
+void World::agree(std::exception_ptr local_error) const {
+  std::string message;
+  int status = kExitOk;
+  if (local_error) {
+    try {
+      std::rethrow_exception(local_error);
+    } catch (const std::exception& error) {
+      message = error.what();
+      status = exit_status_of(error);
+    } catch (...) {
+      message = "unknown error";
+      status = kExitFailure;
+    }
+  }
+  std::vector<int> statuses(static_cast<size_t>(size_));
+  mpiCheck(MPI_Allgather(&status, 1, MPI_INT, statuses.data(), 1, MPI_INT, comm_));
+
+  int first = -1;
+  std::string failing;
+  int failures = 0;
+  for (int r = 0; r < size_; ++r) {
+    if (statuses[static_cast<size_t>(r)] == kExitOk) continue;
+    if (first < 0) first = r;
+    if (failures++ > 0) failing += ',';
+    failing += std::to_string(r);
+  }
+  if (first < 0) return;
+
+  int length = static_cast<int>(message.size());
+  mpiCheck(MPI_Bcast(&length, 1, MPI_INT, first, comm_));
+  message.resize(static_cast<size_t>(length));
+  mpiCheck(MPI_Bcast(message.data(), length, MPI_CHAR, first, comm_));
+  if (failures < size_) {
+    std::string prefix(failures == 1 ? "rank " : "ranks ");
+    prefix.append(failing).append(": ");
+    message.insert(0, prefix);
+  }
+  throw AgreedError(message, statuses[static_cast<size_t>(first)]);
+}
+
+}  // namespace dptrain
