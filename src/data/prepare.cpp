@@ -49,6 +49,8 @@ LoadedSplit load_split(const std::filesystem::path& dir, const std::string& pref
 }  // namespace
 
 PreparedData prepare_mnist(const std::string& idx_dir, const std::string& out, bool overwrite) {
+  if (!overwrite && std::filesystem::exists(out))  // before reading 55 MB, not only after
+    throw InputError("'" + out + "' already exists; pass --overwrite to replace it");
   if (!std::filesystem::is_directory(idx_dir))
     throw InputError("'" + idx_dir + "' is not a directory");
   const LoadedSplit train = load_split(idx_dir, "train");

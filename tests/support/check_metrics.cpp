@@ -1,0 +1,65 @@
+// dptrain_check_metrics FILE --epochs N --world-size W --test-rows R --min-accuracy A
+// Checks a --metrics file line by line: one JSON object per epoch, numbered 1..N, with the keys
+// the README documents, finite values, the world size and test set expected, and a final test
+// accuracy of at least A. Prints the final accuracy; exits 1 with the reason otherwise.
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace {
+
+int fail(const std::string& why) {
+  std::fprintf(stderr, "check_metrics: %s\n", why.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 10)
+    return fail("usage: FILE --epochs N --world-size W --test-rows R --min-accuracy A");
+  const std::string path = argv[1];
+  const int epochs = std::stoi(argv[3]);
+  const int world_size = std::stoi(argv[5]);
+  const long test_rows = std::stol(argv[7]);
+  const double min_accuracy = std::stod(argv[9]);
+
+  std::ifstream file(path);
+  if (!file) return fail("cannot open " + path);
+  std::string line;
+  int seen = 0;
+  double accuracy = 0.0;
+  while (std::getline(file, line)) {
+    ++seen;
+    nlohmann::json object;
+    try {
+      object = nlohmann::json::parse(line);
+    } catch (const std::exception& error) {
+      return fail("line " + std::to_string(seen) + " is not JSON: " + error.what());
+    }
+    for (const char* key : {"epoch", "train_loss", "test_loss", "test_accuracy", "epoch_seconds",
+                            "train_seconds", "samples_per_second", "world_size", "test_rows",
+                            "test_correct", "steps", "samples", "global_batch"}) {
+      if (!object.contains(key) || !object[key].is_number())
+        return fail("line " + std::to_string(seen) + " lacks the number '" + key + "'");
+      if (!std::isfinite(object[key].get<double>()) || object[key].get<double>() < 0)
+        return fail("line " + std::to_string(seen) + ": '" + key + "' is not a finite value >= 0");
+    }
+    if (object["epoch"] != seen) return fail("epochs out of order at line " + std::to_string(seen));
+    if (object["world_size"] != world_size)
+      return fail("world_size is " + object["world_size"].dump());
+    if (object["test_rows"] != test_rows) return fail("test_rows is " + object["test_rows"].dump());
+    if (object["samples_per_second"].get<double>() <= 0) return fail("no throughput");
+    accuracy = object["test_accuracy"].get<double>();
+    if (std::abs(accuracy - object["test_correct"].get<double>() / static_cast<double>(test_rows)) >
+        1e-12)
+      return fail("test_accuracy disagrees with test_correct / test_rows");
+  }
+  if (seen != epochs)
+    return fail(std::to_string(seen) + " lines, expected " + std::to_string(epochs));
+  std::printf("check_metrics: %d epochs, final test accuracy %.4f (at least %.4f wanted)\n", seen,
+              accuracy, min_accuracy);
+  return accuracy >= min_accuracy ? 0 : fail("test accuracy below the bound");
+}
