@@ -1,5 +1,4 @@
 #include <cmath>
-#include <map>
 
 #include "commands.hpp"
 #include "dptrain/core/error.hpp"
@@ -52,13 +51,17 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
   command.add_option("--eval-batch-size", config.eval_batch_size, "Rows per evaluation batch")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  const std::map<std::string, ProgressMode> progress{
-      {"auto", ProgressMode::automatic}, {"on", ProgressMode::on}, {"off", ProgressMode::off}};
   command
-      .add_option("--progress", config.progress,
-                  "Progress bar on rank 0: on, off, or auto: on when stdout is a terminal, but off "
-                  "under Open MPI's mpirun, which always gives ranks a terminal")
-      ->transform(CLI::CheckedTransformer(progress, CLI::ignore_case))
+      .add_option_function<std::string>(
+          "--progress",
+          [&config](const std::string& mode) {
+            config.progress = mode == "on"    ? ProgressMode::on
+                              : mode == "off" ? ProgressMode::off
+                                              : ProgressMode::automatic;
+          },
+          "Progress bar on rank 0: on, off, or auto: on when stdout is a terminal, but off under "
+          "Open MPI's mpirun, which gives every rank a terminal")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
       ->default_str("auto");
 }
 
