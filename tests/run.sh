@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# The README's second command, and what CI runs: installs the missing packages, builds with
-# warnings as errors, fetches MNIST (for the end-to-end tests), and runs the whole test suite.
-# Extra arguments go to ctest (e.g. -L unit, -R sampler).
+# The README's second command, and what CI runs: installs the missing packages, builds dptrain
+# twice with warnings as errors (with the CUDA backend wherever nvcc is found, and without it),
+# fetches MNIST for the end-to-end tests, and runs the whole test suite on both builds. Tests
+# that need a GPU report themselves skipped where there is none. Extra arguments go to ctest
+# (e.g. -L unit, -R sampler).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash launch/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDPTRAIN_WERROR=ON
-cmake --build build -j"$(nproc)"
-bash datasets/fetch-mnist.sh
-ctest --test-dir build --output-on-failure "$@"
+cuda=AUTO
+if command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ]; then cuda=ON; fi
+for build in "build $cuda" "build-cpu OFF"; do
+  read -r dir with_cuda <<<"$build"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DDPTRAIN_WERROR=ON -DDPTRAIN_CUDA="$with_cuda"
+  cmake --build "$dir" -j"$(nproc)"
+done
+DPTRAIN=build/dptrain bash datasets/fetch-mnist.sh
+for dir in build build-cpu; do
+  echo "=== tests of $dir ($(grep -o 'DPTRAIN_CUDA:STRING=.*' "$dir/CMakeCache.txt"))"
+  ctest --test-dir "$dir" --output-on-failure "$@"
+done

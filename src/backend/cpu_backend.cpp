@@ -22,6 +22,11 @@ CpuBackend::CpuBackend(int blas_threads) : blas_threads_(std::max(1, blas_thread
   openblas_set_num_threads(blas_threads_);
 }
 
+std::string CpuBackend::name() const {
+  return "cpu (OpenBLAS, " + std::to_string(blas_threads_) + " thread" +
+         (blas_threads_ == 1 ? ")" : "s)");
+}
+
 void* CpuBackend::allocate_bytes(size_t bytes) {
   const size_t rounded = (std::max<size_t>(bytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
   void* pointer = std::aligned_alloc(kAlignment, rounded);

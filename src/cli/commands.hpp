@@ -23,5 +23,7 @@ void validate(const TrainConfig& config);
 // Each returns the exit status; errors that every rank shares come back as AgreedError.
 int run_prepare_mnist(const PrepareOptions& options, const World& world);
 int run_train(const TrainConfig& config, const World& world);
+// What this build and this machine offer: backends, BLAS, MPI, visible CUDA devices.
+int run_info(const World& world);
 
 }  // namespace dptrain::cli

@@ -35,12 +35,16 @@ int run(int argc, char** argv, const World& world) {
   TrainConfig train_config;
   cli::add_train_options(*train, train_config);
 
+  CLI::App* info =
+      app.add_subcommand("info", "What this build and machine offer: backends, MPI, GPUs");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     return report_parse_error(app, error, world);
   }
   if (*prepare_mnist) return cli::run_prepare_mnist(prepare_options, world);
+  if (*info) return cli::run_info(world);
   return cli::run_train(train_config, world);
 }
 

@@ -1,9 +1,33 @@
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "commands.hpp"
 #include "dptrain/core/error.hpp"
 
 namespace dptrain::cli {
+
+// An option taking one of a few words, stored as the matching enum value; the first is the
+// default.
+template <class Enum>
+void add_choice(CLI::App& command, const std::string& name, Enum& target,
+                const std::vector<std::pair<std::string, Enum>>& choices,
+                const std::string& description) {
+  std::vector<std::string> words;
+  for (const auto& choice : choices)
+    words.push_back(choice.first);
+  command
+      .add_option_function<std::string>(
+          name,
+          [&target, choices](const std::string& word) {
+            for (const auto& [choice_word, value] : choices)
+              if (choice_word == word) target = value;
+          },
+          description)
+      ->check(CLI::IsMember(words))
+      ->default_str(words.front());
+}
 
 void add_prepare_mnist_options(CLI::App& command, PrepareOptions& options) {
   command
@@ -51,18 +75,24 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
   command.add_option("--eval-batch-size", config.eval_batch_size, "Rows per evaluation batch")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  add_choice(
+      command, "--progress", config.progress,
+      {{"auto", ProgressMode::automatic}, {"on", ProgressMode::on}, {"off", ProgressMode::off}},
+      "Progress bar on rank 0: on, off, or auto: on when stdout is a terminal, but off "
+      "under Open MPI's mpirun, which gives every rank a terminal");
+  add_choice(command, "--device", config.device,
+             {{"auto", DeviceRequest::automatic},
+              {"cpu", DeviceRequest::cpu},
+              {"cuda", DeviceRequest::cuda}},
+             "cpu, cuda (local rank i uses GPU i), or auto: cuda when a GPU is visible");
+  add_choice(command, "--precision", config.precision,
+             {{"fp32", GemmPrecision::fp32}, {"tf32", GemmPrecision::tf32}},
+             "cuBLAS GEMM precision: fp32, or tf32 (tensor cores, 10-bit mantissa inputs)");
   command
-      .add_option_function<std::string>(
-          "--progress",
-          [&config](const std::string& mode) {
-            config.progress = mode == "on"    ? ProgressMode::on
-                              : mode == "off" ? ProgressMode::off
-                                              : ProgressMode::automatic;
-          },
-          "Progress bar on rank 0: on, off, or auto: on when stdout is a terminal, but off under "
-          "Open MPI's mpirun, which gives every rank a terminal")
-      ->check(CLI::IsMember({"auto", "on", "off"}))
-      ->default_str("auto");
+      .add_option("--nccl-init-timeout", config.nccl_init_timeout_seconds,
+                  "Seconds NCCL may take to connect the ranks before the run gives up")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 }
 
 void validate(const TrainConfig& config) {
@@ -78,6 +108,8 @@ void validate(const TrainConfig& config) {
       std::isfinite(adam.weight_decay) && adam.weight_decay >= 0 && adam.lr * adam.weight_decay < 1,
       "--weight-decay must be >= 0 with --lr times --weight-decay below 1");
   require(!config.hidden.empty(), "--hidden needs at least one width");
+  require(!(config.device == DeviceRequest::cpu && config.precision == GemmPrecision::tf32),
+          "--precision tf32 is for cuBLAS; --device cpu computes in fp32");
 }
 
 }  // namespace dptrain::cli

@@ -1,19 +1,37 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 
 #include "dptrain/backend/cpu_backend.hpp"
 #include "dptrain/comm/mpi_communicator.hpp"
 #include "dptrain/train/trainer.hpp"
+#if defined(DPTRAIN_HAVE_CUDA)
+#include "dptrain/cuda/cuda_api.hpp"
+#endif
 
 namespace dptrain::testing {
 
-// A trainer with everything it needs, on a communicator of the caller's choosing.
+enum class TestDevice { cpu, cuda };
+
+// A trainer with everything it needs, on a communicator of the caller's choosing: the CPU
+// backend with MPI, or the CUDA device of the local rank with NCCL.
 struct TrainerRig {
-  TrainerRig(const TrainConfig& config, MPI_Comm comm)
-      : world(comm),
-        communicator(comm),
-        trainer(Trainer::create(config, world, communicator, backend)) {}
+  TrainerRig(const TrainConfig& config, MPI_Comm comm, TestDevice device = TestDevice::cpu)
+      : world(comm) {
+    if (device == TestDevice::cpu) {
+      backend = std::make_unique<CpuBackend>(1);
+      communicator = std::make_unique<MpiCommunicator>(comm);
+    } else {
+#if defined(DPTRAIN_HAVE_CUDA)
+      backend = cuda::make_backend(world.local_rank(), GemmPrecision::fp32);
+      communicator = cuda::make_nccl_communicator(world, *backend, 60.0);
+#else
+      throw std::logic_error("a CUDA test in a build without the CUDA backend");
+#endif
+    }
+    trainer = Trainer::create(config, world, *communicator, *backend);
+  }
 
   // Runs `steps` steps from the start of training, starting epochs as needed.
   void train_steps(size_t steps) {
@@ -24,9 +42,9 @@ struct TrainerRig {
     }
   }
 
-  CpuBackend backend{1};
   World world;
-  MpiCommunicator communicator;
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<Communicator> communicator;
   std::unique_ptr<Trainer> trainer;
 };
 

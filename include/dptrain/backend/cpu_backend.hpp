@@ -11,7 +11,7 @@ class CpuBackend final : public Backend {
   // blas_threads: OpenBLAS threads for this process (>= 1).
   explicit CpuBackend(int blas_threads);
 
-  std::string name() const override { return "cpu"; }
+  std::string name() const override;
   int blas_threads() const { return blas_threads_; }
 
   void* allocate_bytes(size_t bytes) override;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "dptrain/backend/device_choice.hpp"
 #include "dptrain/optim/adam.hpp"
 
 namespace dptrain {
@@ -23,6 +24,9 @@ struct TrainConfig {
   std::string metrics_path;  // JSON lines, one per epoch, written by rank 0
   bool overwrite = false;    // replace an existing metrics file
   ProgressMode progress = ProgressMode::automatic;
+  DeviceRequest device = DeviceRequest::automatic;
+  GemmPrecision precision = GemmPrecision::fp32;
+  double nccl_init_timeout_seconds = 120.0;
 };
 
 }  // namespace dptrain

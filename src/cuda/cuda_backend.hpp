@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include "dptrain/backend/backend.hpp"
+#include "dptrain/backend/device_choice.hpp"
+
+namespace dptrain::cuda {
+
+// The Backend on one CUDA device. Every operation is queued on the backend's stream; the
+// element-wise kernels are thin loops over the DPTRAIN_HD functions that the CPU backend runs
+// too; GEMMs go to cuBLAS through column_major_gemm(). Only the copy_* functions wait.
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend(int device, GemmPrecision precision);
+  ~CudaBackend() override;
+  CudaBackend(const CudaBackend&) = delete;
+  CudaBackend& operator=(const CudaBackend&) = delete;
+
+  std::string name() const override;
+  int device() const { return device_; }
+  cudaStream_t stream() const { return stream_; }
+
+  void* allocate_bytes(size_t bytes) override;
+  void free_bytes(void* pointer) noexcept override;
+  void copy_to_device(void* device, const void* host, size_t bytes) override;
+  void copy_to_host(void* host, const void* device, size_t bytes) override;
+
+  void gemm(Transpose trans_a, Transpose trans_b, int m, int n, int k, float alpha, const float* a,
+            int lda, const float* b, int ldb, float beta, float* c, int ldc) override;
+  void bias_activation_forward(float* y, const float* bias, int rows, int cols,
+                               ew::Activation activation) override;
+  void activation_backward(float* dy, const float* y, size_t n, ew::Activation activation) override;
+  void bias_gradient(const float* dy, int rows, int cols, float* dbias) override;
+  void softmax_cross_entropy(const float* logits, const int32_t* labels, int rows, int cols,
+                             float grad_scale, float* dlogits, double* loss_sum) override;
+  void count_correct(const float* logits, const int32_t* labels, int rows, int cols,
+                     int64_t* correct) override;
+  void adam_update(float* params, const float* grads, float* m, float* v, size_t n,
+                   const ew::AdamStep& step) override;
+  void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
+                    const uint32_t* indices, int rows, float* x, int32_t* y) override;
+  void fill(float* data, size_t n, float value) override;
+
+ private:
+  int device_;
+  GemmPrecision precision_;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  void* cublas_workspace_ = nullptr;
+};
+
+}  // namespace dptrain::cuda

@@ -1,0 +1,109 @@
+#include <chrono>
+#include <exception>
+#include <stdexcept>
+#include <thread>
+
+#include "cuda_backend.hpp"
+#include "cuda_check.hpp"
+#include "dptrain/comm/mpi_check.hpp"
+#include "dptrain/cuda/cuda_api.hpp"
+
+namespace dptrain::cuda {
+namespace {
+
+// NCCL on the backend's stream. The communicator is non-blocking (ncclConfig_t::blocking = 0):
+// every call may return ncclInProgress, and the communicator's state is polled until it is
+// settled, with a deadline, so that a peer that never arrives ends in an error, not a hang.
+class NcclCommunicator final : public Communicator {
+ public:
+  NcclCommunicator(const World& world, CudaBackend& backend, double init_timeout_seconds)
+      : rank_(world.rank()), size_(world.size()), stream_(backend.stream()) {
+    ncclUniqueId id{};
+    world.together([&] {
+      if (world.is_root()) ncclCheck(ncclGetUniqueId(&id));
+    });
+    mpiCheck(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, world.comm()));
+    world.together([&] {
+      ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+      config.blocking = 0;
+      ncclCheck(ncclCommInitRankConfig(&comm_, size_, id, rank_, &config));
+      settle("ncclCommInitRankConfig", init_timeout_seconds);
+    });
+  }
+
+  ~NcclCommunicator() override {
+    if (comm_ == nullptr) return;
+    // While an error unwinds, peers may never finish a collective: abort, never wait.
+    if (std::uncaught_exceptions() > 0) {
+      ncclCommAbort(comm_);
+      return;
+    }
+    try {
+      cudaCheck(cudaStreamSynchronize(stream_));
+      ncclCheck(ncclCommFinalize(comm_));
+      settle("ncclCommFinalize", kFinalizeTimeoutSeconds);  // aborts by itself if it fails
+      ncclCommDestroy(comm_);
+    } catch (const std::exception&) {
+      if (comm_ != nullptr) ncclCommAbort(comm_);
+    }
+  }
+
+  std::string name() const override { return "nccl"; }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+
+  void allreduce_sum(float* data, size_t count) override {
+    ncclCheck(ncclAllReduce(data, data, count, ncclFloat, ncclSum, comm_, stream_));
+    settle("ncclAllReduce", kCallTimeoutSeconds);
+  }
+
+  void broadcast(float* data, size_t count, int root) override {
+    ncclCheck(ncclBroadcast(data, data, count, ncclFloat, root, comm_, stream_));
+    settle("ncclBroadcast", kCallTimeoutSeconds);
+  }
+
+ private:
+  static constexpr double kCallTimeoutSeconds = 300.0;
+  static constexpr double kFinalizeTimeoutSeconds = 60.0;
+
+  // Waits until the communicator has no call in progress (enqueueing, for collectives; the
+  // whole initialisation, for init). On an error or past the deadline, aborts the communicator
+  // and throws with NCCL's own explanation.
+  void settle(const char* call, double timeout_seconds) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+    ncclResult_t state = ncclInProgress;
+    while (true) {
+      if (ncclCommGetAsyncError(comm_, &state) != ncclSuccess) state = ncclInternalError;
+      if (state != ncclInProgress) break;
+      if (std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::yield();
+    }
+    if (state == ncclSuccess) return;
+    std::string why = state == ncclInProgress
+                          ? "did not finish within " + std::to_string(timeout_seconds) +
+                                " s (did every rank start? NCCL_DEBUG=INFO shows where it waits)"
+                          : std::string(ncclGetErrorString(state)) + ": " + ncclGetLastError(comm_);
+    ncclCommAbort(comm_);
+    comm_ = nullptr;
+    throw std::runtime_error(std::string("NCCL ") + call + " on rank " + std::to_string(rank_) +
+                             ": " + why);
+  }
+
+  int rank_;
+  int size_;
+  cudaStream_t stream_;
+  ncclComm_t comm_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Communicator> make_nccl_communicator(const World& world, Backend& backend,
+                                                     double init_timeout_seconds) {
+  auto* cuda_backend = dynamic_cast<CudaBackend*>(&backend);
+  if (cuda_backend == nullptr)
+    throw std::invalid_argument("the NCCL communicator needs the CUDA backend");
+  return std::make_unique<NcclCommunicator>(world, *cuda_backend, init_timeout_seconds);
+}
+
+}  // namespace dptrain::cuda

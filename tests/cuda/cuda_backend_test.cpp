@@ -1,0 +1,196 @@
+// Every operation of the CUDA backend against the CPU backend on random inputs. Skipped, with
+// the CUDA runtime's reason, where no GPU is visible.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "dptrain/backend/cpu_backend.hpp"
+#include "dptrain/core/random.hpp"
+#include "dptrain/cuda/cuda_api.hpp"
+#include "dptrain/model/mlp.hpp"
+#include "dptrain/optim/adam.hpp"
+
+namespace dptrain {
+namespace {
+
+std::vector<float> random_floats(size_t n, uint64_t seed, float low = -1.0f, float high = 1.0f) {
+  std::vector<float> values(n);
+  const uint64_t key = random::stream_key(seed, 5);
+  for (size_t i = 0; i < n; ++i)
+    values[i] = low + (high - low) * random::uniform01(key, i);
+  return values;
+}
+
+void expect_close(const std::vector<float>& got, const std::vector<float>& expected,
+                  float tolerance, const std::string& what) {
+  ASSERT_EQ(got.size(), expected.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_NEAR(got[i], expected[i], tolerance * (1.0f + std::abs(expected[i])))
+        << what << " element " << i;
+}
+
+class CudaVsCpu : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const VisibleDevices devices = cuda::visible_devices();
+    if (devices.count == 0) GTEST_SKIP() << "no CUDA device: " << devices.error;
+    gpu_ = cuda::make_backend(0, GemmPrecision::fp32);
+  }
+
+  template <class T>
+  DeviceArray<T> upload(const std::vector<T>& host) {
+    DeviceArray<T> array(*gpu_, host.size());
+    gpu_->copy_to_device(array.data(), host.data(), array.bytes());
+    return array;
+  }
+  template <class T>
+  std::vector<T> download(const DeviceArray<T>& array) {
+    std::vector<T> host(array.size());
+    gpu_->copy_to_host(host.data(), array.data(), array.bytes());
+    return host;
+  }
+
+  CpuBackend cpu_{1};
+  std::unique_ptr<Backend> gpu_;
+};
+
+TEST_F(CudaVsCpu, GemmInEveryTransposition) {
+  const int m = 33, n = 65, k = 129;
+  for (Transpose ta : {Transpose::no, Transpose::yes})
+    for (Transpose tb : {Transpose::no, Transpose::yes}) {
+      const int lda = ta == Transpose::no ? k : m, ldb = tb == Transpose::no ? n : k;
+      const std::vector<float> a = random_floats(static_cast<size_t>(m) * k, 1);
+      const std::vector<float> b = random_floats(static_cast<size_t>(k) * n, 2);
+      std::vector<float> c = random_floats(static_cast<size_t>(m) * n, 3);
+      DeviceArray<float> da = upload(a), db = upload(b), dc = upload(c);
+      cpu_.gemm(ta, tb, m, n, k, 1.5f, a.data(), lda, b.data(), ldb, 0.25f, c.data(), n);
+      gpu_->gemm(ta, tb, m, n, k, 1.5f, da.data(), lda, db.data(), ldb, 0.25f, dc.data(), n);
+      expect_close(download(dc), c, 1e-4f, "gemm");
+    }
+}
+
+TEST_F(CudaVsCpu, Tf32GemmStaysWithinItsPrecision) {
+  std::unique_ptr<Backend> tf32 = cuda::make_backend(0, GemmPrecision::tf32);
+  const int m = 64, n = 64, k = 256;
+  const std::vector<float> a = random_floats(static_cast<size_t>(m) * k, 4);
+  const std::vector<float> b = random_floats(static_cast<size_t>(k) * n, 5);
+  std::vector<float> c(static_cast<size_t>(m) * n, 0.0f);
+  DeviceArray<float> da(*tf32, a.size()), db(*tf32, b.size()), dc(*tf32, c.size());
+  tf32->copy_to_device(da.data(), a.data(), da.bytes());
+  tf32->copy_to_device(db.data(), b.data(), db.bytes());
+  cpu_.gemm(Transpose::no, Transpose::no, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(),
+            n);
+  tf32->gemm(Transpose::no, Transpose::no, m, n, k, 1.0f, da.data(), k, db.data(), n, 0.0f,
+             dc.data(), n);
+  std::vector<float> got(c.size());
+  tf32->copy_to_host(got.data(), dc.data(), dc.bytes());
+  expect_close(got, c, 2e-2f, "tf32 gemm");
+}
+
+TEST_F(CudaVsCpu, BiasActivationAndItsBackward) {
+  const int rows = 37, cols = 70;
+  std::vector<float> y = random_floats(static_cast<size_t>(rows) * cols, 6);
+  const std::vector<float> bias = random_floats(cols, 7);
+  std::vector<float> dy = random_floats(y.size(), 8);
+  DeviceArray<float> dev_y = upload(y), dev_bias = upload(bias), dev_dy = upload(dy);
+  for (ew::Activation activation : {ew::Activation::relu, ew::Activation::none}) {
+    cpu_.bias_activation_forward(y.data(), bias.data(), rows, cols, activation);
+    gpu_->bias_activation_forward(dev_y.data(), dev_bias.data(), rows, cols, activation);
+    expect_close(download(dev_y), y, 0.0f, "bias + activation");
+    cpu_.activation_backward(dy.data(), y.data(), dy.size(), activation);
+    gpu_->activation_backward(dev_dy.data(), dev_y.data(), dy.size(), activation);
+    expect_close(download(dev_dy), dy, 0.0f, "activation backward");
+  }
+  std::vector<float> dbias(cols);
+  DeviceArray<float> dev_dbias(*gpu_, cols);
+  cpu_.bias_gradient(dy.data(), rows, cols, dbias.data());
+  gpu_->bias_gradient(dev_dy.data(), rows, cols, dev_dbias.data());
+  expect_close(download(dev_dbias), dbias, 1e-6f, "bias gradient");
+}
+
+TEST_F(CudaVsCpu, SoftmaxCrossEntropyAndAccuracy) {
+  const int rows = 300, cols = 10;
+  const std::vector<float> logits = random_floats(static_cast<size_t>(rows) * cols, 9, -8, 8);
+  std::vector<int32_t> labels(rows);
+  for (int r = 0; r < rows; ++r)
+    labels[r] = (r * 7 + 3) % cols;
+  std::vector<float> dlogits(logits.size());
+  double loss = 0.0;
+  int64_t correct = 0;
+  cpu_.softmax_cross_entropy(logits.data(), labels.data(), rows, cols, 1.0f / rows, dlogits.data(),
+                             &loss);
+  cpu_.count_correct(logits.data(), labels.data(), rows, cols, &correct);
+
+  DeviceArray<float> dev_logits = upload(logits), dev_dlogits(*gpu_, logits.size());
+  DeviceArray<int32_t> dev_labels = upload(labels);
+  DeviceArray<double> dev_loss = upload(std::vector<double>{0.0});
+  DeviceArray<int64_t> dev_correct = upload(std::vector<int64_t>{0});
+  gpu_->softmax_cross_entropy(dev_logits.data(), dev_labels.data(), rows, cols, 1.0f / rows,
+                              dev_dlogits.data(), dev_loss.data());
+  gpu_->count_correct(dev_logits.data(), dev_labels.data(), rows, cols, dev_correct.data());
+  expect_close(download(dev_dlogits), dlogits, 1e-5f, "dlogits");
+  EXPECT_NEAR(download(dev_loss)[0], loss, 1e-4 * loss);
+  EXPECT_EQ(download(dev_correct)[0], correct);
+}
+
+TEST_F(CudaVsCpu, AdamUpdate) {
+  const size_t n = 100003;
+  std::vector<float> params = random_floats(n, 10), grads = random_floats(n, 11);
+  std::vector<float> m = random_floats(n, 12, -0.1f, 0.1f), v = random_floats(n, 13, 0.0f, 0.01f);
+  DeviceArray<float> dp = upload(params), dg = upload(grads), dm = upload(m), dv = upload(v);
+  AdamOptions options;
+  options.weight_decay = 0.01f;
+  const ew::AdamStep step = Adam::constants(options, 3);
+  cpu_.adam_update(params.data(), grads.data(), m.data(), v.data(), n, step);
+  gpu_->adam_update(dp.data(), dg.data(), dm.data(), dv.data(), n, step);
+  expect_close(download(dp), params, 1e-6f, "params");
+  expect_close(download(dm), m, 1e-6f, "m");
+  expect_close(download(dv), v, 1e-6f, "v");
+}
+
+TEST_F(CudaVsCpu, GatherBatchAndFill) {
+  const int pixels = 784, stored = 50, rows = 17;
+  std::vector<uint8_t> images(static_cast<size_t>(stored) * pixels), labels(stored);
+  for (size_t i = 0; i < images.size(); ++i)
+    images[i] = static_cast<uint8_t>(i * 31);
+  for (int i = 0; i < stored; ++i)
+    labels[i] = static_cast<uint8_t>(i % 10);
+  std::vector<uint32_t> indices(rows);
+  for (int r = 0; r < rows; ++r)
+    indices[r] = static_cast<uint32_t>((r * 13) % stored);
+  std::vector<float> x(static_cast<size_t>(rows) * pixels);
+  std::vector<int32_t> y(rows);
+  cpu_.gather_batch(images.data(), labels.data(), pixels, indices.data(), rows, x.data(), y.data());
+  DeviceArray<uint8_t> di = upload(images), dl = upload(labels);
+  DeviceArray<uint32_t> dindices = upload(indices);
+  DeviceArray<float> dx(*gpu_, x.size());
+  DeviceArray<int32_t> dy(*gpu_, y.size());
+  gpu_->gather_batch(di.data(), dl.data(), pixels, dindices.data(), rows, dx.data(), dy.data());
+  expect_close(download(dx), x, 0.0f, "x");
+  EXPECT_EQ(download(dy), y);
+  gpu_->fill(dx.data(), dx.size(), 2.5f);
+  expect_close(download(dx), std::vector<float>(x.size(), 2.5f), 0.0f, "fill");
+}
+
+TEST_F(CudaVsCpu, WholeModelGradients) {
+  const int rows = 32;
+  Mlp cpu_model(cpu_, {784, 64, 10}, rows);
+  Mlp gpu_model(*gpu_, {784, 64, 10}, rows);
+  std::vector<float> params(cpu_model.layout().total());
+  cpu_model.initialize(params, 3);
+  const std::vector<float> x = random_floats(static_cast<size_t>(rows) * 784, 14, 0.0f, 1.0f);
+  const std::vector<float> dlogits = random_floats(static_cast<size_t>(rows) * 10, 15, -0.1f, 0.1f);
+  std::vector<float> grads(params.size());
+  cpu_model.forward(params.data(), x.data(), rows);
+  cpu_model.backward(params.data(), x.data(), dlogits.data(), rows, grads.data());
+  DeviceArray<float> dp = upload(params), dx = upload(x), dd = upload(dlogits);
+  DeviceArray<float> dg(*gpu_, grads.size());
+  gpu_model.forward(dp.data(), dx.data(), rows);
+  gpu_model.backward(dp.data(), dx.data(), dd.data(), rows, dg.data());
+  expect_close(download(dg), grads, 1e-4f, "gradients");
+}
+
+}  // namespace
+}  // namespace dptrain

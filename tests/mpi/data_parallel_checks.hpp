@@ -1,0 +1,17 @@
+#pragma once
+
+#include "mpi/trainer_fixture.hpp"
+
+namespace dptrain::testing {
+
+// N ranks with B rows each must train like one rank with N*B rows: after more than an epoch of
+// steps, every tensor within 1e-5 relative difference (and far from its initial value).
+void expect_n_ranks_match_one_rank(TestDevice device);
+
+// After two epochs, every rank's parameters equal rank 0's bit for bit, and training helped.
+void expect_replicas_bitwise_equal_after_training(TestDevice device);
+
+// The small synthetic problem both checks train on.
+TrainConfig small_config();
+
+}  // namespace dptrain::testing
