@@ -17,8 +17,9 @@ struct PrepareOptions {
 void add_prepare_mnist_options(CLI::App& command, PrepareOptions& options);
 void add_train_options(CLI::App& command, TrainConfig& config);
 
-// Throws InputError for settings no run can use (the parser checks types and ranges before).
-void validate(const TrainConfig& config);
+// Throws InputError for settings no run can use on world_size ranks (the parser checks types and
+// ranges before).
+void validate(const TrainConfig& config, int world_size);
 
 // Each returns the exit status; errors that every rank shares come back as AgreedError.
 int run_prepare_mnist(const PrepareOptions& options, const World& world);

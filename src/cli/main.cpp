@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   MpiSession mpi(argc, argv);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  set_log_rank(rank);
+  set_printer(rank == 0);
   try {
     const World world(MPI_COMM_WORLD);
     return run(argc, argv, world);

@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "dptrain/core/error.hpp"
+#include "dptrain/ps/ps_plan.hpp"
 
 namespace dptrain::cli {
 
@@ -88,6 +89,16 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
   add_choice(command, "--precision", config.precision,
              {{"fp32", GemmPrecision::fp32}, {"tf32", GemmPrecision::tf32}},
              "cuBLAS GEMM precision: fp32, or tf32 (tensor cores, 10-bit mantissa inputs)");
+  add_choice(command, "--mode", config.mode,
+             {{"allreduce", TrainMode::allreduce}, {"ps", TrainMode::ps}},
+             "How replicas combine gradients: allreduce, or ps (parameter servers)");
+  command.add_option("--ps-servers", config.ps_servers,
+                     "With --mode ps: the first K ranks serve parameters (default 1)");
+  command.add_flag("--ps-async", config.ps_async,
+                   "With --mode ps: servers apply each worker's gradient as it arrives");
+  command.add_option("--ps-staleness", config.ps_staleness,
+                     "With --ps-async: no worker runs more than S steps ahead of the slowest "
+                     "(default 0: lockstep)");
   command
       .add_option("--nccl-init-timeout", config.nccl_init_timeout_seconds,
                   "Seconds NCCL may take to connect the ranks before the run gives up")
@@ -95,7 +106,7 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
       ->capture_default_str();
 }
 
-void validate(const TrainConfig& config) {
+void validate(const TrainConfig& config, int world_size) {
   const auto require = [](bool ok, const std::string& message) {
     if (!ok) throw InputError(message);
   };
@@ -110,6 +121,15 @@ void validate(const TrainConfig& config) {
   require(!config.hidden.empty(), "--hidden needs at least one width");
   require(!(config.device == DeviceRequest::cpu && config.precision == GemmPrecision::tf32),
           "--precision tf32 is for cuBLAS; --device cpu computes in fp32");
+  if (config.mode == TrainMode::allreduce) {
+    require(!config.ps_servers, "--ps-servers needs --mode ps");
+    require(!config.ps_async, "--ps-async needs --mode ps");
+    require(!config.ps_staleness, "--ps-staleness needs --mode ps --ps-async");
+  } else {
+    require(!config.ps_staleness || config.ps_async,
+            "--ps-staleness needs --ps-async (synchronous servers have no staleness)");
+    PsPlan(world_size, config.ps_servers.value_or(1), 1);  // throws for an impossible K
+  }
 }
 
 }  // namespace dptrain::cli

@@ -8,9 +8,9 @@
 
 namespace dptrain::cli {
 
-MetricsFile::MetricsFile(const std::string& path, bool overwrite, int world_size,
+MetricsFile::MetricsFile(const std::string& path, bool overwrite, int world_size, int replicas,
                          size_t global_batch)
-    : path_(path), world_size_(world_size), global_batch_(global_batch) {
+    : path_(path), world_size_(world_size), replicas_(replicas), global_batch_(global_batch) {
   if (!overwrite && std::filesystem::exists(path))
     throw InputError("metrics file '" + path + "' already exists; pass --overwrite to replace it");
   stream_.open(path, std::ios::out | std::ios::trunc);
@@ -18,7 +18,7 @@ MetricsFile::MetricsFile(const std::string& path, bool overwrite, int world_size
 }
 
 void MetricsFile::write(const EpochMetrics& metrics) {
-  const nlohmann::json line = {
+  nlohmann::json line = {
       {"epoch", metrics.epoch},
       {"train_loss", metrics.train_loss},
       {"test_loss", metrics.test.loss},
@@ -31,8 +31,21 @@ void MetricsFile::write(const EpochMetrics& metrics) {
       {"epoch_seconds", metrics.epoch_seconds},
       {"samples_per_second", metrics.samples_per_second},
       {"world_size", world_size_},
+      {"replicas", replicas_},
       {"global_batch", global_batch_},
   };
+  if (metrics.ps) {
+    const PsMetrics& ps = *metrics.ps;
+    line["ps"] = {
+        {"async", ps.async},
+        {"servers", ps.servers},
+        {"server_elements", ps.server_elements},
+        {"push_bytes_per_step", ps.push_bytes_per_step},
+        {"pull_bytes_per_step", ps.pull_bytes_per_step},
+        {"updates_per_server", ps.updates_per_server},
+        {"max_staleness", ps.max_staleness},
+    };
+  }
   stream_ << line.dump() << '\n' << std::flush;
   if (!stream_) throw std::runtime_error("cannot write metrics file '" + path_ + "'");
 }
@@ -60,6 +73,9 @@ void ConsoleReporter::on_epoch_end(const EpochMetrics& m) {
       m.epoch, epochs_, m.train_loss, m.test.loss, 100.0 * m.test.accuracy,
       static_cast<long long>(m.test.correct), static_cast<long long>(m.test.rows), m.epoch_seconds,
       m.samples_per_second);
+  if (m.ps && m.ps->async)
+    std::printf("  ps: %zu updates per server, workers at most %zu steps apart\n",
+                m.ps->updates_per_server, m.ps->max_staleness);
   std::fflush(stdout);
   if (metrics_ != nullptr) metrics_->write(m);
 }

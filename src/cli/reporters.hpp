@@ -13,13 +13,15 @@ namespace dptrain::cli {
 class MetricsFile {
  public:
   // InputError if the file exists and overwrite is false, or if it cannot be created.
-  MetricsFile(const std::string& path, bool overwrite, int world_size, size_t global_batch);
+  MetricsFile(const std::string& path, bool overwrite, int world_size, int replicas,
+              size_t global_batch);
   void write(const EpochMetrics& metrics);
 
  private:
   std::string path_;
   std::ofstream stream_;
   int world_size_;
+  int replicas_;
   size_t global_batch_;
 };
 

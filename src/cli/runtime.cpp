@@ -29,32 +29,43 @@ VisibleDevices probe_cuda_devices() {
 #endif
 }
 
-Runtime make_runtime(const TrainConfig& config, const World& world) {
-  DeviceChoice choice;
-  world.together([&] {
-    choice = choose_device(config.device, kCudaBuilt, probe_cuda_devices(), world.local_rank(),
-                           world.local_size());
+Runtime make_runtime(const TrainConfig& config, const World& everyone, const World& replicas,
+                     bool is_server) {
+  DeviceChoice choice{false, -1, "cpu: a parameter server"};
+  everyone.together([&] {
+    if (!is_server)
+      choice = choose_device(config.device, kCudaBuilt, probe_cuda_devices(), replicas.local_rank(),
+                             replicas.local_size());
   });
-  // One communicator spans all ranks, so all must be CPU ranks or all CUDA ranks.
-  if (world.min(choice.cuda ? 1 : 0) != world.max(choice.cuda ? 1 : 0))
+  // The replicas must all be CPU or all be CUDA; servers stay out of the comparison.
+  const uint64_t cuda = choice.cuda ? 1 : 0;
+  if (everyone.min(is_server ? 1 : cuda) != everyone.max(is_server ? 0 : cuda))
     throw AgreedError("some ranks found a GPU and some did not; choose with --device cpu|cuda",
                       kExitBadInput);
 
   Runtime runtime;
   runtime.device = choice.reason;
-  if (!choice.cuda) {
-    if (config.precision == GemmPrecision::tf32)
-      warn0("--precision tf32 applies to cuBLAS only; the CPU computes in fp32");
-    world.together(
-        [&] { runtime.backend = std::make_unique<CpuBackend>(blas_threads(config, world)); });
-    runtime.communicator = std::make_unique<MpiCommunicator>(world.comm());
+  if (!choice.cuda && config.precision == GemmPrecision::tf32)
+    warn0("--precision tf32 applies to cuBLAS only; the CPU computes in fp32");
+  everyone.together([&] {
+    if (is_server) return;
+#if defined(DPTRAIN_HAVE_CUDA)
+    if (choice.cuda) {
+      runtime.backend = cuda::make_backend(choice.device, config.precision);
+      return;
+    }
+#endif
+    runtime.backend = std::make_unique<CpuBackend>(blas_threads(config, everyone));
+  });
+  if (is_server || config.mode == TrainMode::ps) return runtime;
+#if defined(DPTRAIN_HAVE_CUDA)
+  if (choice.cuda) {
+    runtime.communicator =
+        cuda::make_nccl_communicator(replicas, *runtime.backend, config.nccl_init_timeout_seconds);
     return runtime;
   }
-#if defined(DPTRAIN_HAVE_CUDA)
-  world.together([&] { runtime.backend = cuda::make_backend(choice.device, config.precision); });
-  runtime.communicator =
-      cuda::make_nccl_communicator(world, *runtime.backend, config.nccl_init_timeout_seconds);
 #endif
+  runtime.communicator = std::make_unique<MpiCommunicator>(replicas.comm());
   return runtime;
 }
 

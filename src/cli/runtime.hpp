@@ -10,17 +10,20 @@
 
 namespace dptrain::cli {
 
-// What a rank computes and communicates with: the CPU backend with the MPI communicator, or a
-// CUDA backend with NCCL.
+// What a replica computes and communicates with: the CPU backend with the MPI communicator, or a
+// CUDA backend with NCCL. Parameter servers get neither (they hold their own CPU state), and
+// parameter-server workers need no communicator.
 struct Runtime {
   std::unique_ptr<Backend> backend;
   std::unique_ptr<Communicator> communicator;
   std::string device;  // one line: what was chosen, and why
 };
 
-// Collective. Chooses every rank's device (choose_device), checks that all ranks chose the same
-// kind, and builds the backend and communicator; errors are agreed among the ranks.
-Runtime make_runtime(const TrainConfig& config, const World& world);
+// Collective over `everyone`. Chooses the device of every replica (choose_device, by the rank's
+// index among the replicas of its node), checks that all replicas chose the same kind, and
+// builds the backend and, in allreduce mode, the communicator; errors are agreed among all ranks.
+Runtime make_runtime(const TrainConfig& config, const World& everyone, const World& replicas,
+                     bool is_server);
 
 // What the CUDA runtime sees here, or why it sees nothing; never throws.
 VisibleDevices probe_cuda_devices();

@@ -2,10 +2,15 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "commands.hpp"
+#include "dptrain/comm/mpi_check.hpp"
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/log.hpp"
+#include "dptrain/ps/ps_worker.hpp"
+#include "dptrain/ps/serve.hpp"
 #include "dptrain/train/trainer.hpp"
 #include "reporters.hpp"
 #include "runtime.hpp"
@@ -20,38 +25,89 @@ bool wants_progress_bar(ProgressMode mode) {
   return ::isatty(1) == 1 && std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr;
 }
 
+// The ranks of one role (servers or workers) as a communicator of their own, freed at the end.
+class RoleCommunicator {
+ public:
+  RoleCommunicator(const World& world, bool is_server) {
+    mpiCheck(MPI_Comm_split(world.comm(), is_server ? 0 : 1, world.rank(), &comm_));
+    mpiCheck(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
+  }
+  ~RoleCommunicator() { MPI_Comm_free(&comm_); }
+  RoleCommunicator(const RoleCommunicator&) = delete;
+  RoleCommunicator& operator=(const RoleCommunicator&) = delete;
+  MPI_Comm comm() const { return comm_; }
+
+ private:
+  MPI_Comm comm_ = MPI_COMM_NULL;
+};
+
 }  // namespace
 
 int run_train(const TrainConfig& config, const World& world) {
+  world.together([&] { validate(config, world.size()); });
+  const bool ps = config.mode == TrainMode::ps;
+  const size_t parameters = Mlp::layout_for(mlp_widths(config)).total();
+  std::optional<PsPlan> plan;
+  if (ps) plan.emplace(world.size(), config.ps_servers.value_or(1), parameters);
+  const bool is_server = ps && plan->is_server(world.rank());
+  std::unique_ptr<RoleCommunicator> role;
+  std::unique_ptr<World> workers;
+  if (ps) {
+    role = std::make_unique<RoleCommunicator>(world, is_server);
+    workers = std::make_unique<World>(role->comm());
+  }
+  const World& replicas = ps ? *workers : world;
+  set_printer(!is_server && replicas.rank() == 0);
+
   std::unique_ptr<MetricsFile> metrics;
   world.together([&] {
-    validate(config);
-    if (world.is_root() && !config.metrics_path.empty())
+    if (is_printer() && !config.metrics_path.empty())
       metrics = std::make_unique<MetricsFile>(
-          config.metrics_path, config.overwrite, world.size(),
-          static_cast<size_t>(config.batch_size) * static_cast<size_t>(world.size()));
+          config.metrics_path, config.overwrite, world.size(), replicas.size(),
+          static_cast<size_t>(config.batch_size) * static_cast<size_t>(replicas.size()));
   });
+  const Runtime runtime = make_runtime(config, world, replicas, is_server);
+  if (is_server) {
+    serve_parameters(config, world, *plan);
+    return kExitOk;
+  }
 
-  const Runtime runtime = make_runtime(config, world);
+  std::unique_ptr<ParameterUpdate> update;
+  if (ps)
+    update = std::make_unique<PsWorkerUpdate>(world, *plan, *runtime.backend, parameters,
+                                              config.ps_async, config.ps_staleness.value_or(0));
+  else
+    update = std::make_unique<AllreduceUpdate>(*runtime.communicator, *runtime.backend, parameters,
+                                               config.adam);
   printf0("dptrain: %d rank(s), %d on this node; device: %s\n", world.size(), world.local_size(),
           runtime.device.c_str());
-  printf0("backend %s, gradients summed with %s\n", runtime.backend->name().c_str(),
-          runtime.communicator->name().c_str());
+  printf0("backend %s; gradients: %s\n", runtime.backend->name().c_str(), update->name().c_str());
 
   const std::unique_ptr<Trainer> trainer =
-      Trainer::create(config, world, *runtime.communicator, *runtime.backend);
+      Trainer::create(config, replicas, *update, *runtime.backend, &world);
   const ShardedSampler& sampler = trainer->sampler();
   printf0(
-      "data: %s, %zu training rows on this rank, %zu steps of %zu x %d rows per epoch, "
+      "data: %s, %zu training rows on this %s, %zu steps of %zu x %d rows per epoch, "
       "%zu rows left out per epoch\n",
-      config.data_path.c_str(), trainer->shard_rows(), sampler.steps_per_epoch(),
-      static_cast<size_t>(world.size()), config.batch_size, sampler.dropped_per_epoch());
+      config.data_path.c_str(), trainer->shard_rows(), ps ? "worker" : "rank",
+      sampler.steps_per_epoch(), static_cast<size_t>(replicas.size()), config.batch_size,
+      sampler.dropped_per_epoch());
   printf0("model: mlp %s, %zu parameters; Adam lr %g, weight decay %g\n",
           trainer->model().describe().c_str(), trainer->model().layout().total(),
           static_cast<double>(config.adam.lr), static_cast<double>(config.adam.weight_decay));
+  if (ps) {
+    std::string ranges;
+    for (const ParameterRange& range : plan->ranges)
+      ranges += (ranges.empty() ? "" : "/") + std::to_string(range.size());
+    printf0(
+        "ps: ranks 0-%d serve %s parameters, ranks %d-%d work; each worker pushes and pulls "
+        "%zu bytes per step\n",
+        plan->servers - 1, ranges.c_str(), plan->servers, world.size() - 1,
+        parameters * sizeof(float));
+  }
 
   ConsoleReporter reporter(config.epochs, wants_progress_bar(config.progress), metrics.get());
-  trainer->fit(world.is_root() ? &reporter : nullptr);
+  trainer->fit(is_printer() ? &reporter : nullptr);
   return kExitOk;
 }
 

@@ -6,19 +6,19 @@
 namespace dptrain {
 namespace {
 
-int log_rank = 0;
+bool printer = true;
 
 }  // namespace
 
-void set_log_rank(int rank) {
-  log_rank = rank;
+void set_printer(bool prints) {
+  printer = prints;
 }
-bool is_log_rank() {
-  return log_rank == 0;
+bool is_printer() {
+  return printer;
 }
 
 void printf0(const char* format, ...) {
-  if (log_rank != 0) return;
+  if (!printer) return;
   va_list arguments;
   va_start(arguments, format);
   std::vprintf(format, arguments);
@@ -27,7 +27,7 @@ void printf0(const char* format, ...) {
 }
 
 void warn0(const char* format, ...) {
-  if (log_rank != 0) return;
+  if (!printer) return;
   std::fputs("dptrain: warning: ", stderr);
   va_list arguments;
   va_start(arguments, format);

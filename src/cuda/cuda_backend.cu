@@ -133,6 +133,16 @@ void CudaBackend::free_bytes(void* pointer) noexcept {
   cudaFree(pointer);
 }
 
+void* CudaBackend::allocate_pinned_bytes(size_t bytes) {
+  void* pointer = nullptr;
+  cudaCheck(cudaMallocHost(&pointer, std::max<size_t>(bytes, 1)));
+  return pointer;
+}
+
+void CudaBackend::free_pinned_bytes(void* pointer) noexcept {
+  cudaFreeHost(pointer);
+}
+
 void CudaBackend::copy_to_device(void* device, const void* host, size_t bytes) {
   if (bytes == 0) return;
   cudaCheck(cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice, stream_));

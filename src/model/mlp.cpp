@@ -7,19 +7,31 @@
 
 namespace dptrain {
 
+ParameterLayout Mlp::layout_for(const std::vector<int>& widths) {
+  if (widths.size() < 2) throw std::invalid_argument("an MLP needs an input and an output width");
+  ParameterLayout layout;
+  for (size_t i = 0; i + 1 < widths.size(); ++i) {
+    const std::string prefix = "layer" + std::to_string(i) + "/";
+    layout.add(prefix + "weight", {widths[i + 1], widths[i]});
+    layout.add(prefix + "bias", {widths[i + 1]});
+  }
+  return layout;
+}
+
 Mlp::Mlp(Backend& backend, std::vector<int> widths, int max_rows)
-    : backend_(backend), widths_(std::move(widths)), max_rows_(max_rows) {
-  if (widths_.size() < 2) throw std::invalid_argument("an MLP needs an input and an output width");
+    : backend_(backend),
+      widths_(std::move(widths)),
+      max_rows_(max_rows),
+      layout_(layout_for(widths_)) {
   if (max_rows_ <= 0) throw std::invalid_argument("an MLP needs max_rows >= 1");
   const size_t layer_count = widths_.size() - 1;
   for (size_t i = 0; i < layer_count; ++i) {
-    const int in = widths_[i];
     const int out = widths_[i + 1];
     const std::string prefix = "layer" + std::to_string(i) + "/";
-    const size_t weight = layout_.add(prefix + "weight", {out, in});
-    const size_t bias = layout_.add(prefix + "bias", {out});
     const bool last = i + 1 == layer_count;
-    layers_.push_back({in, out, weight, bias, last ? ew::Activation::none : ew::Activation::relu});
+    layers_.push_back({widths_[i], out, layout_.tensor(prefix + "weight").offset,
+                       layout_.tensor(prefix + "bias").offset,
+                       last ? ew::Activation::none : ew::Activation::relu});
     outputs_.emplace_back(backend_, static_cast<size_t>(max_rows_) * out);
     if (!last) output_grads_.emplace_back(backend_, static_cast<size_t>(max_rows_) * out);
   }

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <limits>
 #include <numeric>
 
+#include "dptrain/core/error.hpp"
 #include "dptrain/data/mnist_format.hpp"
 
 namespace dptrain {
@@ -14,13 +14,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::vector<int> model_widths(const TrainConfig& config) {
-  std::vector<int> widths{mnist::kPixels};
-  widths.insert(widths.end(), config.hidden.begin(), config.hidden.end());
-  widths.push_back(mnist::kClasses);
-  return widths;
 }
 
 template <class T>
@@ -36,27 +29,44 @@ constexpr size_t kTestLoss = 1;
 
 }  // namespace
 
-std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const World& world,
-                                         Communicator& communicator, Backend& backend) {
+std::vector<int> mlp_widths(const TrainConfig& config) {
+  std::vector<int> widths{mnist::kPixels};
+  widths.insert(widths.end(), config.hidden.begin(), config.hidden.end());
+  widths.push_back(mnist::kClasses);
+  return widths;
+}
+
+void check_same_model(const World& world, const Mlp& model) {
+  const uint64_t fingerprint = model.layout().fingerprint();
+  if (world.min(fingerprint) != world.max(fingerprint))
+    throw AgreedError("the ranks built different models (rank " + std::to_string(world.rank()) +
+                          ": " + model.describe() + ")",
+                      kExitBadInput);
+}
+
+std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const World& replicas,
+                                         ParameterUpdate& update, Backend& backend,
+                                         const World* agreement) {
+  const World& everyone = agreement != nullptr ? *agreement : replicas;
   std::unique_ptr<Trainer> trainer;
-  world.together([&] {
+  everyone.together([&] {
     const MnistH5Reader reader(config.data_path);
-    trainer.reset(new Trainer(config, world, communicator, backend, reader));
+    trainer.reset(new Trainer(config, replicas, update, backend, reader));
   });
-  trainer->synchronize_replicas();
+  check_same_model(everyone, trainer->model_);
+  update.initialize(trainer->params_.data(), trainer->model_, config.seed);
   return trainer;
 }
 
-Trainer::Trainer(const TrainConfig& config, const World& world, Communicator& communicator,
+Trainer::Trainer(const TrainConfig& config, const World& world, ParameterUpdate& update,
                  Backend& backend, const MnistH5Reader& reader)
     : config_(config),
       world_(world),
-      communicator_(communicator),
+      update_(update),
       backend_(backend),
       sampler_(reader.train_rows(), config.batch_size, world.rank(), world.size(), config.seed),
-      model_(backend, model_widths(config), std::max(config.batch_size, config.eval_batch_size)),
-      adam_(backend, model_.layout().total(), config.adam),
-      grad_scale_(1.0f / static_cast<float>(sampler_.global_batch())) {
+      model_(backend, mlp_widths(config), std::max(config.batch_size, config.eval_batch_size)),
+      grad_scale_(update.gradient_scale(sampler_.local_batch(), sampler_.global_batch())) {
   const LabeledImages train = reader.read_train(sampler_.shard());
   const LabeledImages test =
       reader.read_test(even_split(reader.test_rows(), world.rank(), world.size()));
@@ -84,20 +94,6 @@ Trainer::Trainer(const TrainConfig& config, const World& world, Communicator& co
   correct_ = DeviceArray<int64_t>(backend_, 1);
 }
 
-void Trainer::synchronize_replicas() {
-  const uint64_t fingerprint = model_.layout().fingerprint();
-  if (world_.min(fingerprint) != world_.max(fingerprint))
-    throw AgreedError("the ranks built different models (rank " + std::to_string(world_.rank()) +
-                          ": " + model_.describe() + ")",
-                      kExitBadInput);
-  // Only rank 0 initialises; the others start from NaN, so a replica that missed the broadcast
-  // could not go unnoticed.
-  std::vector<float> initial(model_.layout().total(), std::numeric_limits<float>::quiet_NaN());
-  if (world_.is_root()) model_.initialize(initial, config_.seed);
-  backend_.copy_to_device(params_.data(), initial.data(), params_.bytes());
-  communicator_.broadcast(params_.data(), params_.size(), 0);
-}
-
 void Trainer::begin_epoch(int epoch) {
   sampler_.epoch_order(static_cast<uint64_t>(epoch), epoch_order_);
   backend_.copy_to_device(epoch_order_on_device_.data(), epoch_order_.data(),
@@ -115,8 +111,7 @@ void Trainer::step(size_t k) {
   backend_.softmax_cross_entropy(logits, y_.data(), rows, mnist::kClasses, grad_scale_,
                                  dlogits_.data(), loss_sum_.data() + kTrainLoss);
   model_.backward(params_.data(), x_.data(), dlogits_.data(), rows, grads_.data());
-  communicator_.allreduce_sum(grads_.data(), grads_.size());
-  adam_.step(params_.data(), grads_.data());
+  update_.apply(params_.data(), grads_.data());
 }
 
 Evaluation Trainer::evaluate() {
@@ -168,6 +163,7 @@ EpochMetrics Trainer::run_epoch(int epoch, TrainingObserver* observer) {
   metrics.test = evaluate();
   metrics.epoch_seconds = seconds_since(start);
   metrics.samples_per_second = static_cast<double>(metrics.samples) / metrics.train_seconds;
+  update_.end_epoch(metrics);
   if (observer != nullptr) observer->on_epoch_end(metrics);
   return metrics;
 }

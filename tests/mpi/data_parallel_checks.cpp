@@ -26,16 +26,15 @@ Difference compare(const std::vector<float>& a, const std::vector<float>& b, con
   return {norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff), max_abs};
 }
 
-// Ranks whose parameters differ in any bit from rank 0's (every rank gets the same count).
-int ranks_differing_from_root(const std::vector<float>& params) {
+}  // namespace
+
+int ranks_differing_from_root(const std::vector<float>& params, MPI_Comm comm) {
   std::vector<float> root = params;
-  MPI_Bcast(root.data(), static_cast<int>(root.size()), MPI_FLOAT, 0, MPI_COMM_WORLD);
+  MPI_Bcast(root.data(), static_cast<int>(root.size()), MPI_FLOAT, 0, comm);
   int differs = std::memcmp(root.data(), params.data(), params.size() * sizeof(float)) != 0;
-  MPI_Allreduce(MPI_IN_PLACE, &differs, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, &differs, 1, MPI_INT, MPI_SUM, comm);
   return differs;
 }
-
-}  // namespace
 
 TrainConfig small_config() {
   TrainConfig config;

@@ -11,6 +11,9 @@ void expect_n_ranks_match_one_rank(TestDevice device);
 // After two epochs, every rank's parameters equal rank 0's bit for bit, and training helped.
 void expect_replicas_bitwise_equal_after_training(TestDevice device);
 
+// Ranks of `comm` whose parameters differ in any bit from its rank 0's (the same on every rank).
+int ranks_differing_from_root(const std::vector<float>& params, MPI_Comm comm = MPI_COMM_WORLD);
+
 // The small synthetic problem both checks train on.
 TrainConfig small_config();
 

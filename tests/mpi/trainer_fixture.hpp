@@ -30,7 +30,9 @@ struct TrainerRig {
       throw std::logic_error("a CUDA test in a build without the CUDA backend");
 #endif
     }
-    trainer = Trainer::create(config, world, *communicator, *backend);
+    update = std::make_unique<AllreduceUpdate>(
+        *communicator, *backend, Mlp::layout_for(mlp_widths(config)).total(), config.adam);
+    trainer = Trainer::create(config, world, *update, *backend);
   }
 
   // Runs `steps` steps from the start of training, starting epochs as needed.
@@ -45,6 +47,7 @@ struct TrainerRig {
   World world;
   std::unique_ptr<Backend> backend;
   std::unique_ptr<Communicator> communicator;
+  std::unique_ptr<ParameterUpdate> update;
   std::unique_ptr<Trainer> trainer;
 };
 

@@ -1,10 +1,13 @@
 // dptrain_check_metrics FILE --epochs N --world-size W --test-rows R --min-accuracy A
+//                       [--max-staleness S]
 // Checks a --metrics file line by line: one JSON object per epoch, numbered 1..N, with the keys
 // the README documents, finite values, the world size and test set expected, and a final test
-// accuracy of at least A. Prints the final accuracy; exits 1 with the reason otherwise.
+// accuracy of at least A; with --max-staleness, parameter-server metrics whose staleness stayed
+// within S. Prints the final accuracy; exits 1 with the reason otherwise.
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -18,13 +21,21 @@ int fail(const std::string& why) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 10)
-    return fail("usage: FILE --epochs N --world-size W --test-rows R --min-accuracy A");
+  std::map<std::string, std::string> options;
+  for (int i = 2; i + 1 < argc; i += 2)
+    options[argv[i]] = argv[i + 1];
+  for (const char* required : {"--epochs", "--world-size", "--test-rows", "--min-accuracy"})
+    if (argc < 2 || argc % 2 != 0 || !options.count(required))
+      return fail(
+          "usage: FILE --epochs N --world-size W --test-rows R --min-accuracy A "
+          "[--max-staleness S]");
   const std::string path = argv[1];
-  const int epochs = std::stoi(argv[3]);
-  const int world_size = std::stoi(argv[5]);
-  const long test_rows = std::stol(argv[7]);
-  const double min_accuracy = std::stod(argv[9]);
+  const int epochs = std::stoi(options["--epochs"]);
+  const int world_size = std::stoi(options["--world-size"]);
+  const long test_rows = std::stol(options["--test-rows"]);
+  const double min_accuracy = std::stod(options["--min-accuracy"]);
+  const bool ps = options.count("--max-staleness") > 0;
+  const long max_staleness = ps ? std::stol(options["--max-staleness"]) : 0;
 
   std::ifstream file(path);
   if (!file) return fail("cannot open " + path);
@@ -52,6 +63,12 @@ int main(int argc, char** argv) {
       return fail("world_size is " + object["world_size"].dump());
     if (object["test_rows"] != test_rows) return fail("test_rows is " + object["test_rows"].dump());
     if (object["samples_per_second"].get<double>() <= 0) return fail("no throughput");
+    if (ps) {
+      if (!object.contains("ps") || !object["ps"].contains("max_staleness"))
+        return fail("line " + std::to_string(seen) + " has no parameter-server metrics");
+      if (object["ps"]["max_staleness"].get<long>() > max_staleness)
+        return fail("staleness " + object["ps"]["max_staleness"].dump() + " exceeds the bound");
+    }
     accuracy = object["test_accuracy"].get<double>();
     if (std::abs(accuracy - object["test_correct"].get<double>() / static_cast<double>(test_rows)) >
         1e-12)

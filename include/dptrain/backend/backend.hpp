@@ -25,6 +25,11 @@ class Backend {
   virtual void free_bytes(void* pointer) noexcept = 0;
   virtual void copy_to_device(void* device, const void* host, size_t bytes) = 0;
   virtual void copy_to_host(void* host, const void* device, size_t bytes) = 0;
+  // Whether the host may read and write this backend's memory directly (MPI included).
+  virtual bool host_accessible() const { return false; }
+  // Host memory for staging transfers, page-locked where the device copies faster from it.
+  virtual void* allocate_pinned_bytes(size_t bytes);
+  virtual void free_pinned_bytes(void* pointer) noexcept;
 
   virtual void gemm(Transpose trans_a, Transpose trans_b, int m, int n, int k, float alpha,
                     const float* a, int lda, const float* b, int ldb, float beta, float* c,
@@ -58,24 +63,34 @@ class Backend {
   virtual void fill(float* data, size_t n, float value) = 0;
 };
 
-// Memory of a backend that frees itself; moves, never copies.
-template <class T>
-class DeviceArray {
+enum class Memory { device, pinned };
+
+// Memory of a backend that frees itself; moves, never copies. Device memory for the backend's
+// operations, or page-locked host memory for staging transfers.
+template <class T, Memory kind = Memory::device>
+class BackendArray {
  public:
-  DeviceArray() = default;
-  DeviceArray(Backend& backend, size_t size)
+  BackendArray() = default;
+  BackendArray(Backend& backend, size_t size)
       : backend_(&backend),
-        data_(static_cast<T*>(backend.allocate_bytes(size * sizeof(T)))),
+        data_(static_cast<T*>(kind == Memory::device
+                                  ? backend.allocate_bytes(size * sizeof(T))
+                                  : backend.allocate_pinned_bytes(size * sizeof(T)))),
         size_(size) {}
-  DeviceArray(DeviceArray&& other) noexcept { *this = std::move(other); }
-  DeviceArray& operator=(DeviceArray&& other) noexcept {
+  BackendArray(BackendArray&& other) noexcept { *this = std::move(other); }
+  BackendArray& operator=(BackendArray&& other) noexcept {
     std::swap(backend_, other.backend_);
     std::swap(data_, other.data_);
     std::swap(size_, other.size_);
     return *this;
   }
-  ~DeviceArray() {
-    if (data_ != nullptr) backend_->free_bytes(data_);
+  ~BackendArray() {
+    if (data_ == nullptr) return;
+    if (kind == Memory::device) {
+      backend_->free_bytes(data_);
+    } else {
+      backend_->free_pinned_bytes(data_);
+    }
   }
 
   T* data() { return data_; }
@@ -88,5 +103,10 @@ class DeviceArray {
   T* data_ = nullptr;
   size_t size_ = 0;
 };
+
+template <class T>
+using DeviceArray = BackendArray<T, Memory::device>;
+template <class T>
+using PinnedArray = BackendArray<T, Memory::pinned>;
 
 }  // namespace dptrain

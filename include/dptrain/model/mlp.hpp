@@ -19,6 +19,9 @@ class Mlp {
   // widths: input width, hidden widths..., number of classes.
   Mlp(Backend& backend, std::vector<int> widths, int max_rows);
 
+  // The layout of an MLP with these widths, without building one.
+  static ParameterLayout layout_for(const std::vector<int>& widths);
+
   const ParameterLayout& layout() const { return layout_; }
   const std::vector<int>& widths() const { return widths_; }
   int max_rows() const { return max_rows_; }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 namespace dptrain {
 
 enum class ProgressMode { automatic, on, off };
+enum class TrainMode { allreduce, ps };
 
 // Everything `dptrain train` is told; the defaults are the reference run (the Keras MNIST MLP).
 struct TrainConfig {
@@ -27,6 +29,10 @@ struct TrainConfig {
   DeviceRequest device = DeviceRequest::automatic;
   GemmPrecision precision = GemmPrecision::fp32;
   double nccl_init_timeout_seconds = 120.0;
+  TrainMode mode = TrainMode::allreduce;
+  std::optional<int> ps_servers;       // --ps-servers; 1 when unset in ps mode
+  bool ps_async = false;               // --ps-async
+  std::optional<size_t> ps_staleness;  // --ps-staleness; 0 when unset
 };
 
 }  // namespace dptrain

@@ -2,16 +2,16 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "dptrain/backend/backend.hpp"
-#include "dptrain/comm/communicator.hpp"
 #include "dptrain/comm/world.hpp"
 #include "dptrain/data/mnist_h5.hpp"
 #include "dptrain/data/sampler.hpp"
 #include "dptrain/model/mlp.hpp"
-#include "dptrain/optim/adam.hpp"
 #include "dptrain/train/config.hpp"
+#include "dptrain/train/parameter_update.hpp"
 
 namespace dptrain {
 
@@ -20,6 +20,17 @@ struct Evaluation {
   double accuracy = 0.0;  // correct / rows
   int64_t correct = 0;
   int64_t rows = 0;
+};
+
+// What parameter-server mode adds to an epoch's metrics.
+struct PsMetrics {
+  bool async = false;
+  int servers = 0;
+  std::vector<size_t> server_elements;  // parameters held (and updated) by each server
+  size_t push_bytes_per_step = 0;       // per worker
+  size_t pull_bytes_per_step = 0;       // per worker
+  size_t updates_per_server = 0;        // Adam updates each server applied this epoch
+  size_t max_staleness = 0;             // most steps a worker was ahead of the slowest, seen
 };
 
 struct EpochMetrics {
@@ -31,6 +42,7 @@ struct EpochMetrics {
   double train_seconds = 0.0;
   double epoch_seconds = 0.0;       // training and evaluation
   double samples_per_second = 0.0;  // samples / train_seconds
+  std::optional<PsMetrics> ps;
 };
 
 class TrainingObserver {
@@ -40,17 +52,27 @@ class TrainingObserver {
   virtual void on_epoch_end(const EpochMetrics& /*metrics*/) {}
 };
 
-// The data-parallel training loop of one rank. Every rank holds a replica of the model in one
-// flat parameter buffer and a shard of the data on its backend; a step computes gradients of its
-// local batch into one flat gradient buffer, sums them across ranks (they are pre-scaled by
-// 1 / global batch), and applies Adam.
+// The MLP's widths for a configuration: 784, the hidden widths, 10.
+std::vector<int> mlp_widths(const TrainConfig& config);
+
+// Collective over `world`: throws the same AgreedError on every rank unless every rank built a
+// model with the same layout.
+void check_same_model(const World& world, const Mlp& model);
+
+// The data-parallel training loop of one replica. Every replica holds the model in one flat
+// parameter buffer and a shard of the data on its backend; a step computes gradients of its
+// local batch into one flat gradient buffer, and the ParameterUpdate turns them into the next
+// parameters (allreduce and Adam, or a push to and pull from parameter servers).
 class Trainer {
  public:
-  // Collective. Loads this rank's shard and builds the model on every rank; any problem on any
-  // rank (bad data, too few rows, ...) becomes the same AgreedError on every rank. Then checks
-  // that all ranks built the same model and gives every rank rank 0's initial parameters.
-  static std::unique_ptr<Trainer> create(const TrainConfig& config, const World& world,
-                                         Communicator& communicator, Backend& backend);
+  // Collective. `replicas` are the ranks that train (all ranks, or the workers in parameter-
+  // server mode); `agreement` is every rank of the job (the default: the replicas). Loads this
+  // rank's shard and builds the model; any problem on any rank (bad data, too few rows, ...)
+  // becomes the same AgreedError on every rank of `agreement`. Then checks that all ranks built
+  // the same model and gives every replica the initial parameters.
+  static std::unique_ptr<Trainer> create(const TrainConfig& config, const World& replicas,
+                                         ParameterUpdate& update, Backend& backend,
+                                         const World* agreement = nullptr);
 
   // All epochs, reporting to the observer (which may be null).
   void fit(TrainingObserver* observer);
@@ -67,17 +89,15 @@ class Trainer {
   std::vector<float> parameters() const;  // a host copy of the flat parameter buffer
 
  private:
-  Trainer(const TrainConfig& config, const World& world, Communicator& communicator,
-          Backend& backend, const MnistH5Reader& reader);
-  void synchronize_replicas();
+  Trainer(const TrainConfig& config, const World& world, ParameterUpdate& update, Backend& backend,
+          const MnistH5Reader& reader);
 
   TrainConfig config_;
   const World& world_;
-  Communicator& communicator_;
+  ParameterUpdate& update_;
   Backend& backend_;
   ShardedSampler sampler_;
   Mlp model_;
-  Adam adam_;
   float grad_scale_;
 
   size_t train_rows_;

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <mpi.h>
+
+#include <vector>
+
+#include "dptrain/backend/cpu_backend.hpp"
+#include "dptrain/comm/world.hpp"
+#include "dptrain/model/mlp.hpp"
+#include "dptrain/optim/adam.hpp"
+#include "dptrain/ps/ps_plan.hpp"
+#include "dptrain/ps/staleness_gate.hpp"
+
+namespace dptrain {
+
+struct ServerSchedule {
+  size_t steps_per_epoch = 0;
+  int epochs = 0;
+  bool async = false;
+  size_t staleness = 0;
+};
+
+// A server rank: it holds one range of the parameters and Adam's state for it, on the CPU.
+// Synchronous: each step it waits for every worker's gradients, sums them in worker order (they
+// are scaled by 1 / global batch, so the sum is the mean), applies Adam and sends the range to
+// every worker. Asynchronous: it applies each worker's gradient as it arrives and answers under
+// the StalenessGate. It knows the schedule, so it stops when every worker has finished, with no
+// message left unmatched.
+class ParameterServer {
+ public:
+  ParameterServer(const World& world, const PsPlan& plan, const AdamOptions& options,
+                  const ServerSchedule& schedule);
+
+  // Collective with PsWorkerUpdate::initialize: rank 0 makes the initial parameters, every rank
+  // receives them, and each server keeps its range.
+  void initialize(const Mlp& model, uint64_t seed);
+  // Serves every epoch; after each, joins the workers' end-of-epoch report.
+  void run();
+
+  size_t max_staleness_seen() const { return gate_.max_lead_seen(); }
+
+ private:
+  void serve_synchronous_epoch();
+  size_t serve_asynchronous_epoch();
+  int worker_rank(size_t worker) const;
+  void send_ready_replies(std::vector<long>& pending);
+
+  const World& world_;
+  PsPlan plan_;
+  ParameterRange range_;
+  ServerSchedule schedule_;
+  CpuBackend cpu_{1};
+  DeviceArray<float> params_;
+  Adam adam_;
+  std::vector<DeviceArray<float>> incoming_;  // per worker
+  std::vector<std::vector<float>> outgoing_;  // per worker, asynchronous replies in flight
+  DeviceArray<float> sum_;
+  std::vector<MPI_Request> receives_;
+  std::vector<MPI_Request> sends_;
+  StalenessGate gate_;
+};
+
+}  // namespace dptrain

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <mpi.h>
+
+#include <vector>
+
+#include "dptrain/backend/backend.hpp"
+#include "dptrain/comm/world.hpp"
+#include "dptrain/ps/ps_plan.hpp"
+#include "dptrain/train/parameter_update.hpp"
+
+namespace dptrain {
+
+// A worker's side of parameter-server mode. Each step it pushes every server its range of the
+// gradients and pulls back the new parameters of that range, all messages non-blocking and in
+// flight together. Device memory crosses through pinned host buffers (CUDA-aware MPI is not
+// assumed); host-accessible memory (the CPU backend) is sent and received in place.
+class PsWorkerUpdate final : public ParameterUpdate {
+ public:
+  // world: every rank of the job; the plan's servers are its first ranks.
+  PsWorkerUpdate(const World& world, const PsPlan& plan, Backend& backend, size_t parameters,
+                 bool async, size_t staleness);
+
+  std::string name() const override;
+  float gradient_scale(size_t local_batch, size_t global_batch) const override;
+  void initialize(float* params, const Mlp& model, uint64_t seed) override;
+  void apply(float* params, float* grads) override;
+  void end_epoch(EpochMetrics& metrics) override;
+
+ private:
+  const World& world_;
+  PsPlan plan_;
+  Backend& backend_;
+  size_t parameters_;
+  bool async_;
+  size_t staleness_;
+  PinnedArray<float> staged_grads_;  // used when the backend is not host accessible
+  PinnedArray<float> staged_params_;
+  std::vector<MPI_Request> requests_;
+};
+
+// The end-of-epoch exchange between servers and workers (collective over the whole job): every
+// rank contributes what it saw, every rank learns the maxima.
+struct PsEpochReport {
+  size_t max_staleness = 0;
+  size_t updates_per_server = 0;
+};
+PsEpochReport exchange_epoch_report(const World& world, const PsEpochReport& mine);
+
+}  // namespace dptrain

@@ -1,0 +1,14 @@
+#pragma once
+
+#include "dptrain/comm/world.hpp"
+#include "dptrain/ps/ps_plan.hpp"
+#include "dptrain/train/config.hpp"
+
+namespace dptrain {
+
+// A server rank's whole run, collective with the workers' Trainer::create and training: the
+// same set-up agreements (servers read the data file's header only), the same model check, the
+// initial parameters from rank 0, then serving every epoch until the workers are done.
+void serve_parameters(const TrainConfig& config, const World& world, const PsPlan& plan);
+
+}  // namespace dptrain

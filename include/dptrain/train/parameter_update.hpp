@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "dptrain/backend/backend.hpp"
+#include "dptrain/comm/communicator.hpp"
+#include "dptrain/model/mlp.hpp"
+#include "dptrain/optim/adam.hpp"
+
+namespace dptrain {
+
+struct EpochMetrics;
+
+// How a replica's gradients become its next parameters: the seam between the training loop and
+// the two modes of dptrain. With allreduce, the replicas sum their gradients and each applies
+// Adam; with a parameter server, the replicas push gradients to server ranks that hold the
+// parameters and Adam's state, and pull the parameters back.
+class ParameterUpdate {
+ public:
+  virtual ~ParameterUpdate() = default;
+  virtual std::string name() const = 0;
+
+  // The factor each replica applies to its summed per-row loss gradients: 1 / global batch when
+  // the gradients of a step are combined, 1 / local batch when each is applied on its own.
+  virtual float gradient_scale(size_t local_batch, size_t global_batch) const = 0;
+
+  // Collective: gives params (on the backend) the model's initial values as made on rank 0.
+  virtual void initialize(float* params, const Mlp& model, uint64_t seed) = 0;
+
+  // Collective: this step's gradients (already scaled) in, the next parameters out. May
+  // overwrite grads.
+  virtual void apply(float* params, float* grads) = 0;
+
+  // Collective, after each epoch's evaluation: adds what the mode has to say to the metrics.
+  virtual void end_epoch(EpochMetrics& /*metrics*/) {}
+};
+
+// Allreduce mode: sum the gradients across the replicas with the communicator, then Adam on
+// every replica, identically.
+class AllreduceUpdate final : public ParameterUpdate {
+ public:
+  AllreduceUpdate(Communicator& communicator, Backend& backend, size_t parameters,
+                  const AdamOptions& options);
+
+  std::string name() const override { return communicator_.name(); }
+  float gradient_scale(size_t /*local_batch*/, size_t global_batch) const override {
+    return 1.0f / static_cast<float>(global_batch);
+  }
+  void initialize(float* params, const Mlp& model, uint64_t seed) override;
+  void apply(float* params, float* grads) override;
+
+  Adam& adam() { return adam_; }
+
+ private:
+  Communicator& communicator_;
+  Backend& backend_;
+  Adam adam_;
+};
+
+}  // namespace dptrain
