@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -89,12 +90,20 @@ void CpuBackend::softmax_cross_entropy(const float* logits, const int32_t* label
   *loss_sum += sum;
 }
 
-void CpuBackend::count_correct(const float* logits, const int32_t* labels, int rows, int cols,
-                               int64_t* correct) {
-  int64_t hits = 0;
-  for (int r = 0; r < rows; ++r)
-    hits += ew::argmax_row(logits + static_cast<size_t>(r) * cols, cols) == labels[r] ? 1 : 0;
-  *correct += hits;
+void CpuBackend::accumulate_confusion(const float* logits, const int32_t* labels, int rows,
+                                      int cols, int64_t* confusion) {
+  for (int r = 0; r < rows; ++r) {
+    const int predicted = ew::argmax_row(logits + static_cast<size_t>(r) * cols, cols);
+    ++confusion[static_cast<size_t>(labels[r]) * cols + predicted];
+  }
+}
+
+bool CpuBackend::all_finite(const float* data, size_t n) {
+  // On the bits, so that it vectorises: a float is finite unless its exponent is all ones.
+  uint32_t non_finite = 0;
+  for (size_t i = 0; i < n; ++i)
+    non_finite |= ew::is_non_finite_bits(std::bit_cast<uint32_t>(data[i])) ? 1u : 0u;
+  return non_finite == 0;
 }
 
 void CpuBackend::adam_update(float* params, const float* grads, float* m, float* v, size_t n,

@@ -14,7 +14,14 @@ struct PrepareOptions {
   bool overwrite = false;
 };
 
+struct EvalOptions {
+  std::string checkpoint;
+  std::string data;
+  int batch_rows = 1000;
+};
+
 void add_prepare_mnist_options(CLI::App& command, PrepareOptions& options);
+void add_eval_options(CLI::App& command, EvalOptions& options);
 void add_train_options(CLI::App& command, TrainConfig& config);
 
 // Throws InputError for settings no run can use on world_size ranks (the parser checks types and
@@ -24,6 +31,8 @@ void validate(const TrainConfig& config, int world_size);
 // Each returns the exit status; errors that every rank shares come back as AgreedError.
 int run_prepare_mnist(const PrepareOptions& options, const World& world);
 int run_train(const TrainConfig& config, const World& world);
+// Test accuracy and confusion matrix of a checkpoint.
+int run_eval(const EvalOptions& options, const World& world);
 // What this build and this machine offer: backends, BLAS, MPI, visible CUDA devices.
 int run_info(const World& world);
 

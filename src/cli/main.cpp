@@ -35,6 +35,10 @@ int run(int argc, char** argv, const World& world) {
   TrainConfig train_config;
   cli::add_train_options(*train, train_config);
 
+  CLI::App* eval = app.add_subcommand("eval", "Score a checkpoint on a data set's test split");
+  cli::EvalOptions eval_options;
+  cli::add_eval_options(*eval, eval_options);
+
   CLI::App* info =
       app.add_subcommand("info", "What this build and machine offer: backends, MPI, GPUs");
 
@@ -45,6 +49,7 @@ int run(int argc, char** argv, const World& world) {
   }
   if (*prepare_mnist) return cli::run_prepare_mnist(prepare_options, world);
   if (*info) return cli::run_info(world);
+  if (*eval) return cli::run_eval(eval_options, world);
   return cli::run_train(train_config, world);
 }
 

@@ -99,6 +99,37 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
   command.add_option("--ps-staleness", config.ps_staleness,
                      "With --ps-async: no worker runs more than S steps ahead of the slowest "
                      "(default 0: lockstep)");
+  command.add_option("--checkpoint-dir", config.checkpoint_dir,
+                     "Write checkpoints here (rank 0), at the end of every epoch");
+  command
+      .add_option("--checkpoint-every", config.checkpoint_every,
+                  "Also every this many steps (0: only at epoch ends)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command
+      .add_option("--keep-checkpoints", config.keep_checkpoints,
+                  "How many checkpoints to keep in --checkpoint-dir")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command.add_flag("--resume", config.resume,
+                   "Continue from the newest valid checkpoint in --checkpoint-dir");
+  command.add_flag("--allow-resize", config.allow_resize,
+                   "With --resume: accept a checkpoint written by another number of ranks");
+  add_choice(command, "--on-nonfinite", config.on_nonfinite,
+             {{"abort", NonFinitePolicy::abort}, {"skip", NonFinitePolicy::skip}},
+             "A NaN or infinite gradient: abort the run, or skip the step");
+  command
+      .add_option("--check-replicas-every", config.check_replicas_every,
+                  "Every this many steps, compare a hash of the parameters across ranks "
+                  "(0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command
+      .add_option("--collective-timeout", config.collective_timeout_seconds,
+                  "Seconds a rank waits in a collective for the others before the job is "
+                  "aborted, naming the ranks that did not arrive")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   command
       .add_option("--nccl-init-timeout", config.nccl_init_timeout_seconds,
                   "Seconds NCCL may take to connect the ranks before the run gives up")
@@ -121,6 +152,13 @@ void validate(const TrainConfig& config, int world_size) {
   require(!config.hidden.empty(), "--hidden needs at least one width");
   require(!(config.device == DeviceRequest::cpu && config.precision == GemmPrecision::tf32),
           "--precision tf32 is for cuBLAS; --device cpu computes in fp32");
+  require(!config.resume || !config.checkpoint_dir.empty(), "--resume needs --checkpoint-dir");
+  require(!config.allow_resize || config.resume, "--allow-resize goes with --resume");
+  if (config.mode == TrainMode::ps) {
+    // The servers hold the optimizer; checkpointing them and stopping on signals is not built.
+    require(config.checkpoint_dir.empty() && config.check_replicas_every == 0,
+            "--checkpoint-dir and --check-replicas-every are not supported with --mode ps yet");
+  }
   if (config.mode == TrainMode::allreduce) {
     require(!config.ps_servers, "--ps-servers needs --mode ps");
     require(!config.ps_async, "--ps-async needs --mode ps");

@@ -26,6 +26,8 @@ void MetricsFile::write(const EpochMetrics& metrics) {
       {"test_correct", metrics.test.correct},
       {"test_rows", metrics.test.rows},
       {"steps", metrics.steps},
+      {"steps_run", metrics.steps_run},
+      {"skipped_steps", metrics.skipped_steps},
       {"samples", metrics.samples},
       {"train_seconds", metrics.train_seconds},
       {"epoch_seconds", metrics.epoch_seconds},
@@ -73,6 +75,8 @@ void ConsoleReporter::on_epoch_end(const EpochMetrics& m) {
       m.epoch, epochs_, m.train_loss, m.test.loss, 100.0 * m.test.accuracy,
       static_cast<long long>(m.test.correct), static_cast<long long>(m.test.rows), m.epoch_seconds,
       m.samples_per_second);
+  if (m.skipped_steps > 0)
+    std::printf("  %zu step(s) skipped for non-finite gradients\n", m.skipped_steps);
   if (m.ps && m.ps->async)
     std::printf("  ps: %zu updates per server, workers at most %zu steps apart\n",
                 m.ps->updates_per_server, m.ps->max_staleness);

@@ -7,8 +7,10 @@
 
 #include "commands.hpp"
 #include "dptrain/comm/mpi_check.hpp"
+#include "dptrain/comm/watchdog.hpp"
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/log.hpp"
+#include "dptrain/core/stop_signal.hpp"
 #include "dptrain/ps/ps_worker.hpp"
 #include "dptrain/ps/serve.hpp"
 #include "dptrain/train/trainer.hpp"
@@ -45,6 +47,7 @@ class RoleCommunicator {
 
 int run_train(const TrainConfig& config, const World& world) {
   world.together([&] { validate(config, world.size()); });
+  watchdog::set_timeout(config.collective_timeout_seconds);
   const bool ps = config.mode == TrainMode::ps;
   const size_t parameters = Mlp::layout_for(mlp_widths(config)).total();
   std::optional<PsPlan> plan;
@@ -72,19 +75,24 @@ int run_train(const TrainConfig& config, const World& world) {
     return kExitOk;
   }
 
+  const ParameterLayout layout = Mlp::layout_for(mlp_widths(config));
+  const NonFiniteCheck nonfinite_check{config.on_nonfinite, &layout};
   std::unique_ptr<ParameterUpdate> update;
   if (ps)
     update = std::make_unique<PsWorkerUpdate>(world, *plan, *runtime.backend, parameters,
                                               config.ps_async, config.ps_staleness.value_or(0));
   else
     update = std::make_unique<AllreduceUpdate>(*runtime.communicator, *runtime.backend, parameters,
-                                               config.adam);
+                                               config.adam, nonfinite_check);
   printf0("dptrain: %d rank(s), %d on this node; device: %s\n", world.size(), world.local_size(),
           runtime.device.c_str());
   printf0("backend %s; gradients: %s\n", runtime.backend->name().c_str(), update->name().c_str());
 
   const std::unique_ptr<Trainer> trainer =
       Trainer::create(config, replicas, *update, *runtime.backend, &world);
+  if (!trainer->resumed_from().empty())
+    printf0("resumed from %s: epoch %d, step %zu\n", trainer->resumed_from().c_str(),
+            trainer->position().epoch, trainer->position().step);
   const ShardedSampler& sampler = trainer->sampler();
   printf0(
       "data: %s, %zu training rows on this %s, %zu steps of %zu x %d rows per epoch, "
@@ -107,7 +115,16 @@ int run_train(const TrainConfig& config, const World& world) {
   }
 
   ConsoleReporter reporter(config.epochs, wants_progress_bar(config.progress), metrics.get());
-  trainer->fit(is_printer() ? &reporter : nullptr);
+  if (!ps) {
+    install_stop_handlers();
+    trainer->enable_stop_signals();
+  }
+  try {
+    trainer->fit(is_printer() ? &reporter : nullptr);
+  } catch (const StopRequested& stop) {
+    printf0("\ndptrain: %s\n", stop.what());
+    return kExitStopped;
+  }
   return kExitOk;
 }
 

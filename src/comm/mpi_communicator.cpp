@@ -4,6 +4,7 @@
 #include <climits>
 
 #include "dptrain/comm/mpi_check.hpp"
+#include "dptrain/comm/watchdog.hpp"
 
 namespace dptrain {
 namespace {
@@ -26,7 +27,9 @@ void MpiCommunicator::broadcast(float* data, size_t count, int root) {
   if (size_ == 1) return;
   for (size_t done = 0; done < count; done += kMaxCount) {
     const int piece = static_cast<int>(std::min(kMaxCount, count - done));
-    mpiCheck(MPI_Bcast(data + done, piece, MPI_FLOAT, root, comm_));
+    MPI_Request request;
+    mpiCheck(MPI_Ibcast(data + done, piece, MPI_FLOAT, root, comm_, &request));
+    watchdog::wait(request, "the broadcast of the initial parameters");
   }
 }
 

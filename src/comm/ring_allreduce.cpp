@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "dptrain/comm/mpi_check.hpp"
+#include "dptrain/comm/watchdog.hpp"
 
 namespace dptrain {
 namespace {
@@ -24,15 +25,26 @@ RingAllreduce::RingAllreduce(MPI_Comm comm) : comm_(comm) {
   mpiCheck(MPI_Comm_size(comm_, &size_));
 }
 
+void RingAllreduce::exchange(const float* send, size_t send_count, int to, float* receive,
+                             size_t receive_count, int from, int tag) {
+  mpiCheck(MPI_Irecv(receive, as_count(receive_count), MPI_FLOAT, from, tag, comm_, &requests_[0]));
+  mpiCheck(MPI_Isend(send, as_count(send_count), MPI_FLOAT, to, tag, comm_, &requests_[1]));
+  watchdog::wait_all(requests_, "the ring allreduce of the gradients");
+}
+
 size_t RingAllreduce::chunk_begin(size_t count, int chunk) const {
   return count * static_cast<size_t>(chunk) / static_cast<size_t>(size_);
 }
 
-void RingAllreduce::sum(float* data, size_t count) {
-  if (size_ == 1 || count == 0) return;
+void RingAllreduce::reserve(size_t count) {
   const size_t largest_chunk =
       (count + static_cast<size_t>(size_) - 1) / static_cast<size_t>(size_);
   if (scratch_.size() < largest_chunk) scratch_.resize(largest_chunk);
+}
+
+void RingAllreduce::sum(float* data, size_t count) {
+  if (size_ == 1 || count == 0) return;
+  reserve(count);
   const int right = (rank_ + 1) % size_;
   const int left = (rank_ + size_ - 1) % size_;
   const auto chunk = [&](int c) { return (c % size_ + size_) % size_; };
@@ -45,10 +57,8 @@ void RingAllreduce::sum(float* data, size_t count) {
     const size_t send_begin = chunk_begin(count, send);
     const size_t receive_begin = chunk_begin(count, receive);
     const size_t receive_size = chunk_begin(count, receive + 1) - receive_begin;
-    mpiCheck(MPI_Sendrecv(data + send_begin, as_count(chunk_begin(count, send + 1) - send_begin),
-                          MPI_FLOAT, right, kReduceScatterTag, scratch_.data(),
-                          as_count(receive_size), MPI_FLOAT, left, kReduceScatterTag, comm_,
-                          MPI_STATUS_IGNORE));
+    exchange(data + send_begin, chunk_begin(count, send + 1) - send_begin, right, scratch_.data(),
+             receive_size, left, kReduceScatterTag);
     float* target = data + receive_begin;
     const float* incoming = scratch_.data();
     for (size_t i = 0; i < receive_size; ++i)
@@ -60,10 +70,9 @@ void RingAllreduce::sum(float* data, size_t count) {
     const int receive = chunk(rank_ - step);
     const size_t send_begin = chunk_begin(count, send);
     const size_t receive_begin = chunk_begin(count, receive);
-    mpiCheck(MPI_Sendrecv(data + send_begin, as_count(chunk_begin(count, send + 1) - send_begin),
-                          MPI_FLOAT, right, kAllgatherTag, data + receive_begin,
-                          as_count(chunk_begin(count, receive + 1) - receive_begin), MPI_FLOAT,
-                          left, kAllgatherTag, comm_, MPI_STATUS_IGNORE));
+    exchange(data + send_begin, chunk_begin(count, send + 1) - send_begin, right,
+             data + receive_begin, chunk_begin(count, receive + 1) - receive_begin, left,
+             kAllgatherTag);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "dptrain/comm/mpi_check.hpp"
+#include "dptrain/comm/watchdog.hpp"
 #include "dptrain/core/error.hpp"
 
 namespace dptrain {
@@ -12,6 +13,7 @@ MpiSession::MpiSession(int& argc, char**& argv) {
   MPI_Initialized(&initialized);
   if (!initialized) MPI_Init(&argc, &argv);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  watchdog::configure(MPI_COMM_WORLD);
 }
 
 MpiSession::~MpiSession() {
@@ -32,22 +34,45 @@ World::World(MPI_Comm comm) : comm_(comm) {
 
 void World::sum(std::span<double> values) const {
   if (values.empty()) return;
-  mpiCheck(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE,
-                         MPI_SUM, comm_));
+  MPI_Request request;
+  mpiCheck(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE,
+                          MPI_SUM, comm_, &request));
+  watchdog::wait(request, "a sum over the ranks (metrics)");
 }
 
 uint64_t World::min(uint64_t value) const {
-  mpiCheck(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_UINT64_T, MPI_MIN, comm_));
+  MPI_Request request;
+  mpiCheck(MPI_Iallreduce(MPI_IN_PLACE, &value, 1, MPI_UINT64_T, MPI_MIN, comm_, &request));
+  watchdog::wait(request, "a minimum over the ranks");
   return value;
 }
 
 uint64_t World::max(uint64_t value) const {
-  mpiCheck(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_UINT64_T, MPI_MAX, comm_));
+  MPI_Request request;
+  mpiCheck(MPI_Iallreduce(MPI_IN_PLACE, &value, 1, MPI_UINT64_T, MPI_MAX, comm_, &request));
+  watchdog::wait(request, "a maximum over the ranks");
   return value;
 }
 
+std::vector<uint64_t> World::all_gather(uint64_t value) const {
+  std::vector<uint64_t> values(static_cast<size_t>(size_));
+  MPI_Request request;
+  mpiCheck(
+      MPI_Iallgather(&value, 1, MPI_UINT64_T, values.data(), 1, MPI_UINT64_T, comm_, &request));
+  watchdog::wait(request, "a gather from every rank");
+  return values;
+}
+
 void World::barrier() const {
-  mpiCheck(MPI_Barrier(comm_));
+  MPI_Request request;
+  mpiCheck(MPI_Ibarrier(comm_, &request));
+  watchdog::wait(request, "a barrier");
+}
+
+void World::broadcast_bytes(void* data, size_t bytes, int root) const {
+  MPI_Request request;
+  mpiCheck(MPI_Ibcast(data, static_cast<int>(bytes), MPI_BYTE, root, comm_, &request));
+  watchdog::wait(request, "a broadcast from one rank");
 }
 
 void World::agree(std::exception_ptr local_error) const {
@@ -65,7 +90,9 @@ void World::agree(std::exception_ptr local_error) const {
     }
   }
   std::vector<int> statuses(static_cast<size_t>(size_));
-  mpiCheck(MPI_Allgather(&status, 1, MPI_INT, statuses.data(), 1, MPI_INT, comm_));
+  MPI_Request request;
+  mpiCheck(MPI_Iallgather(&status, 1, MPI_INT, statuses.data(), 1, MPI_INT, comm_, &request));
+  watchdog::wait(request, "the agreement on set-up errors");
 
   int first = -1;
   std::string failing;
@@ -79,9 +106,9 @@ void World::agree(std::exception_ptr local_error) const {
   if (first < 0) return;
 
   int length = static_cast<int>(message.size());
-  mpiCheck(MPI_Bcast(&length, 1, MPI_INT, first, comm_));
+  broadcast_bytes(&length, sizeof length, first);
   message.resize(static_cast<size_t>(length));
-  mpiCheck(MPI_Bcast(message.data(), length, MPI_CHAR, first, comm_));
+  broadcast_bytes(message.data(), message.size(), first);
   if (failures < size_) {
     std::string prefix(failures == 1 ? "rank " : "ranks ");
     prefix.append(failing).append(": ");

@@ -1,6 +1,10 @@
 #include "dptrain/cuda/cuda_api.hpp"
 
+#include <chrono>
+
 #include "cuda_backend.hpp"
+#include "cuda_check.hpp"
+#include "dptrain/comm/watchdog.hpp"
 
 namespace dptrain::cuda {
 
@@ -12,6 +16,18 @@ VisibleDevices visible_devices() {
     return {0, cudaGetErrorString(status)};
   }
   return {count, count == 0 ? "the CUDA runtime reports no device" : ""};
+}
+
+void CudaBackend::synchronize() {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(watchdog::timeout());
+  for (;;) {
+    const cudaError_t status = cudaStreamQuery(stream_);
+    if (status == cudaSuccess) return;
+    if (status != cudaErrorNotReady) cudaCheck(status);
+    if (std::chrono::steady_clock::now() > deadline)
+      watchdog::stalled("the CUDA stream (a kernel or an NCCL collective)");
+  }
 }
 
 std::unique_ptr<Backend> make_backend(int device, GemmPrecision precision) {

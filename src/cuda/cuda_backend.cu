@@ -59,10 +59,17 @@ __global__ void softmax_cross_entropy_kernel(const float* logits, const int32_t*
   }
 }
 
-__global__ void count_correct_kernel(const float* logits, const int32_t* labels, int rows, int cols,
-                                     unsigned long long* correct) {
+__global__ void confusion_kernel(const float* logits, const int32_t* labels, int rows, int cols,
+                                 unsigned long long* confusion) {
   DPTRAIN_FOR_EACH(r, static_cast<size_t>(rows)) {
-    if (ew::argmax_row(logits + r * cols, cols) == labels[r]) atomicAdd(correct, 1ull);
+    const int predicted = ew::argmax_row(logits + r * cols, cols);
+    atomicAdd(confusion + static_cast<size_t>(labels[r]) * cols + predicted, 1ull);
+  }
+}
+
+__global__ void non_finite_kernel(const float* data, size_t n, unsigned int* non_finite) {
+  DPTRAIN_FOR_EACH(i, n) {
+    if (ew::is_non_finite_bits(__float_as_uint(data[i]))) atomicOr(non_finite, 1u);
   }
 }
 
@@ -104,6 +111,7 @@ CudaBackend::CudaBackend(int device, GemmPrecision precision)
   cublasCheck(cublasSetStream(cublas_, stream_));
   cudaCheck(cudaMalloc(&cublas_workspace_, kCublasWorkspaceBytes));
   cublasCheck(cublasSetWorkspace(cublas_, cublas_workspace_, kCublasWorkspaceBytes));
+  cudaCheck(cudaMalloc(&non_finite_, sizeof *non_finite_));
   cublasCheck(cublasSetMathMode(cublas_, precision_ == GemmPrecision::tf32
                                              ? CUBLAS_TF32_TENSOR_OP_MATH
                                              : CUBLAS_DEFAULT_MATH));
@@ -112,6 +120,7 @@ CudaBackend::CudaBackend(int device, GemmPrecision precision)
 CudaBackend::~CudaBackend() {
   if (cublas_ != nullptr) cublasDestroy(cublas_);
   if (cublas_workspace_ != nullptr) cudaFree(cublas_workspace_);
+  if (non_finite_ != nullptr) cudaFree(non_finite_);
   if (stream_ != nullptr) cudaStreamDestroy(stream_);
 }
 
@@ -146,13 +155,13 @@ void CudaBackend::free_pinned_bytes(void* pointer) noexcept {
 void CudaBackend::copy_to_device(void* device, const void* host, size_t bytes) {
   if (bytes == 0) return;
   cudaCheck(cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice, stream_));
-  cudaCheck(cudaStreamSynchronize(stream_));  // the host memory may be gone after we return
+  synchronize();  // the host memory may be gone after we return
 }
 
 void CudaBackend::copy_to_host(void* host, const void* device, size_t bytes) {
   if (bytes == 0) return;
   cudaCheck(cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost, stream_));
-  cudaCheck(cudaStreamSynchronize(stream_));
+  synchronize();
 }
 
 void CudaBackend::gemm(Transpose trans_a, Transpose trans_b, int m, int n, int k, float alpha,
@@ -195,13 +204,23 @@ void CudaBackend::softmax_cross_entropy(const float* logits, const int32_t* labe
   cudaCheckLaunch();
 }
 
-void CudaBackend::count_correct(const float* logits, const int32_t* labels, int rows, int cols,
-                                int64_t* correct) {
+void CudaBackend::accumulate_confusion(const float* logits, const int32_t* labels, int rows,
+                                       int cols, int64_t* confusion) {
   if (rows == 0) return;
   static_assert(sizeof(int64_t) == sizeof(unsigned long long));
-  count_correct_kernel<<<blocks_for(static_cast<size_t>(rows)), kThreads, 0, stream_>>>(
-      logits, labels, rows, cols, reinterpret_cast<unsigned long long*>(correct));
+  confusion_kernel<<<blocks_for(static_cast<size_t>(rows)), kThreads, 0, stream_>>>(
+      logits, labels, rows, cols, reinterpret_cast<unsigned long long*>(confusion));
   cudaCheckLaunch();
+}
+
+bool CudaBackend::all_finite(const float* data, size_t n) {
+  if (n == 0) return true;
+  cudaCheck(cudaMemsetAsync(non_finite_, 0, sizeof *non_finite_, stream_));
+  non_finite_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(data, n, non_finite_);
+  cudaCheckLaunch();
+  unsigned int found = 0;
+  copy_to_host(&found, non_finite_, sizeof found);
+  return found == 0;
 }
 
 void CudaBackend::adam_update(float* params, const float* grads, float* m, float* v, size_t n,

@@ -21,6 +21,9 @@ class CudaBackend final : public Backend {
   std::string name() const override;
   int device() const { return device_; }
   cudaStream_t stream() const { return stream_; }
+  // Waits for the stream, under the collective watchdog: a kernel or an NCCL collective that
+  // never finishes (a peer that stopped) is reported instead of blocking for ever.
+  void synchronize();
 
   void* allocate_bytes(size_t bytes) override;
   void free_bytes(void* pointer) noexcept override;
@@ -37,8 +40,9 @@ class CudaBackend final : public Backend {
   void bias_gradient(const float* dy, int rows, int cols, float* dbias) override;
   void softmax_cross_entropy(const float* logits, const int32_t* labels, int rows, int cols,
                              float grad_scale, float* dlogits, double* loss_sum) override;
-  void count_correct(const float* logits, const int32_t* labels, int rows, int cols,
-                     int64_t* correct) override;
+  void accumulate_confusion(const float* logits, const int32_t* labels, int rows, int cols,
+                            int64_t* confusion) override;
+  bool all_finite(const float* data, size_t n) override;
   void adam_update(float* params, const float* grads, float* m, float* v, size_t n,
                    const ew::AdamStep& step) override;
   void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
@@ -51,6 +55,7 @@ class CudaBackend final : public Backend {
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   void* cublas_workspace_ = nullptr;
+  unsigned int* non_finite_ = nullptr;  // all_finite's answer, on the device
 };
 
 }  // namespace dptrain::cuda

@@ -6,6 +6,7 @@
 #include "cuda_backend.hpp"
 #include "cuda_check.hpp"
 #include "dptrain/comm/mpi_check.hpp"
+#include "dptrain/comm/watchdog.hpp"
 #include "dptrain/cuda/cuda_api.hpp"
 
 namespace dptrain::cuda {
@@ -22,7 +23,7 @@ class NcclCommunicator final : public Communicator {
     world.together([&] {
       if (world.is_root()) ncclCheck(ncclGetUniqueId(&id));
     });
-    mpiCheck(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, world.comm()));
+    world.broadcast_bytes(&id, sizeof id, 0);
     world.together([&] {
       ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
       config.blocking = 0;
@@ -39,7 +40,7 @@ class NcclCommunicator final : public Communicator {
       return;
     }
     try {
-      cudaCheck(cudaStreamSynchronize(stream_));
+      cudaCheck(cudaStreamSynchronize(stream_));  // teardown after success: nothing is in flight
       ncclCheck(ncclCommFinalize(comm_));
       settle("ncclCommFinalize", kFinalizeTimeoutSeconds);  // aborts by itself if it fails
       ncclCommDestroy(comm_);
@@ -54,16 +55,15 @@ class NcclCommunicator final : public Communicator {
 
   void allreduce_sum(float* data, size_t count) override {
     ncclCheck(ncclAllReduce(data, data, count, ncclFloat, ncclSum, comm_, stream_));
-    settle("ncclAllReduce", kCallTimeoutSeconds);
+    settle("ncclAllReduce", watchdog::timeout());
   }
 
   void broadcast(float* data, size_t count, int root) override {
     ncclCheck(ncclBroadcast(data, data, count, ncclFloat, root, comm_, stream_));
-    settle("ncclBroadcast", kCallTimeoutSeconds);
+    settle("ncclBroadcast", watchdog::timeout());
   }
 
  private:
-  static constexpr double kCallTimeoutSeconds = 300.0;
   static constexpr double kFinalizeTimeoutSeconds = 60.0;
 
   // Waits until the communicator has no call in progress (enqueueing, for collectives; the

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dptrain/comm/mpi_check.hpp"
+#include "dptrain/comm/watchdog.hpp"
 #include "dptrain/ps/ps_worker.hpp"
 
 namespace dptrain {
@@ -32,8 +33,7 @@ int ParameterServer::worker_rank(size_t worker) const {
 void ParameterServer::initialize(const Mlp& model, uint64_t seed) {
   std::vector<float> initial(model.layout().total());
   if (world_.rank() == 0) model.initialize(initial, seed);
-  mpiCheck(
-      MPI_Bcast(initial.data(), static_cast<int>(initial.size()), MPI_FLOAT, 0, world_.comm()));
+  world_.broadcast_bytes(initial.data(), initial.size() * sizeof(float), 0);
   std::copy(initial.begin() + static_cast<ptrdiff_t>(range_.begin),
             initial.begin() + static_cast<ptrdiff_t>(range_.end), params_.data());
 }
@@ -58,7 +58,7 @@ void ParameterServer::serve_synchronous_epoch() {
     for (size_t w = 0; w < workers; ++w)
       mpiCheck(MPI_Irecv(incoming_[w].data(), count, MPI_FLOAT, worker_rank(w), kPushTag,
                          world_.comm(), &receives_[w]));
-    mpiCheck(MPI_Waitall(static_cast<int>(workers), receives_.data(), MPI_STATUSES_IGNORE));
+    watchdog::wait_all(receives_, "a server waiting for the workers' gradients");
     // In worker order, so that the sum does not depend on which message came first.
     float* sum = sum_.data();
     std::copy(incoming_[0].data(), incoming_[0].data() + n, sum);
@@ -71,7 +71,7 @@ void ParameterServer::serve_synchronous_epoch() {
     for (size_t w = 0; w < workers; ++w)
       mpiCheck(MPI_Isend(params_.data(), count, MPI_FLOAT, worker_rank(w), kPullTag, world_.comm(),
                          &sends_[w]));
-    mpiCheck(MPI_Waitall(static_cast<int>(workers), sends_.data(), MPI_STATUSES_IGNORE));
+    watchdog::wait_all(sends_, "a server sending parameters to the workers");
   }
 }
 
@@ -87,7 +87,7 @@ size_t ParameterServer::serve_asynchronous_epoch() {
   size_t updates = 0;
   for (size_t received = 0; received < workers * steps; ++received) {
     int index = MPI_UNDEFINED;
-    mpiCheck(MPI_Waitany(static_cast<int>(workers), receives_.data(), &index, MPI_STATUS_IGNORE));
+    index = watchdog::wait_any(receives_, "a server waiting for the workers' gradients");
     const size_t w = static_cast<size_t>(index);
     const size_t step = gate_.push(index);
     adam_.step(params_.data(), incoming_[w].data());
@@ -98,7 +98,7 @@ size_t ParameterServer::serve_asynchronous_epoch() {
     pending[w] = static_cast<long>(step);
     send_ready_replies(pending);
   }
-  mpiCheck(MPI_Waitall(static_cast<int>(workers), sends_.data(), MPI_STATUSES_IGNORE));
+  watchdog::wait_all(sends_, "a server sending parameters to the workers");
   return updates;
 }
 
@@ -107,7 +107,7 @@ void ParameterServer::send_ready_replies(std::vector<long>& pending) {
   for (size_t w = 0; w < pending.size(); ++w) {
     if (pending[w] < 0 || !gate_.may_reply(static_cast<size_t>(pending[w]))) continue;
     // The worker answered the previous reply with a push, so that send is long complete.
-    mpiCheck(MPI_Wait(&sends_[w], MPI_STATUS_IGNORE));
+    watchdog::wait(sends_[w], "a server sending parameters to a worker");
     std::copy(params_.data(), params_.data() + range_.size(), outgoing_[w].begin());
     mpiCheck(MPI_Isend(outgoing_[w].data(), count, MPI_FLOAT, worker_rank(w), kPullTag,
                        world_.comm(), &sends_[w]));

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "dptrain/comm/mpi_check.hpp"
+#include "dptrain/comm/watchdog.hpp"
 #include "dptrain/train/trainer.hpp"
 
 namespace dptrain {
@@ -35,11 +36,11 @@ float PsWorkerUpdate::gradient_scale(size_t local_batch, size_t global_batch) co
 void PsWorkerUpdate::initialize(float* params, const Mlp& /*model*/, uint64_t /*seed*/) {
   // Rank 0, a server, made the initial parameters; see ParameterServer::initialize.
   std::vector<float> initial(parameters_);
-  mpiCheck(MPI_Bcast(initial.data(), static_cast<int>(parameters_), MPI_FLOAT, 0, world_.comm()));
+  world_.broadcast_bytes(initial.data(), initial.size() * sizeof(float), 0);
   backend_.copy_to_device(params, initial.data(), parameters_ * sizeof(float));
 }
 
-void PsWorkerUpdate::apply(float* params, float* grads) {
+bool PsWorkerUpdate::apply(float* params, float* grads, int64_t /*step*/) {
   const bool in_place = backend_.host_accessible();
   float* host_grads = in_place ? grads : staged_grads_.data();
   float* host_params = in_place ? params : staged_params_.data();
@@ -55,8 +56,9 @@ void PsWorkerUpdate::apply(float* params, float* grads) {
     mpiCheck(MPI_Isend(host_grads + range.begin, static_cast<int>(range.size()), MPI_FLOAT,
                        static_cast<int>(s), kPushTag, world_.comm(), &requests_[servers + s]));
   }
-  mpiCheck(MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE));
+  watchdog::wait_all(requests_, "the push of gradients to and pull of parameters from the servers");
   if (!in_place) backend_.copy_to_device(params, host_params, parameters_ * sizeof(float));
+  return true;  // the servers check the gradients (and skip, under --on-nonfinite skip)
 }
 
 void PsWorkerUpdate::end_epoch(EpochMetrics& metrics) {

@@ -1,13 +1,42 @@
 #include "dptrain/train/parameter_update.hpp"
 
+#include <algorithm>
 #include <limits>
+#include <string>
 #include <vector>
+
+#include "dptrain/core/error.hpp"
+#include "dptrain/core/log.hpp"
 
 namespace dptrain {
 
+bool check_finite(Backend& backend, const float* grads, size_t count, int64_t step,
+                  const NonFiniteCheck& check, size_t layout_offset) {
+  if (backend.all_finite(grads, count)) return true;
+  std::string where = "the gradients";
+  if (check.layout != nullptr)
+    for (const TensorSlot& slot : check.layout->tensors()) {
+      const size_t begin = std::max(slot.offset, layout_offset);
+      const size_t end = std::min(slot.offset + slot.size, layout_offset + count);
+      if (begin < end && !backend.all_finite(grads + (begin - layout_offset), end - begin)) {
+        where = slot.name;
+        break;
+      }
+    }
+  const std::string what =
+      "step " + std::to_string(step) + ": non-finite gradient (NaN or infinity) in " + where;
+  if (check.policy == NonFinitePolicy::abort)
+    throw AgreedError(what + " (--on-nonfinite abort)", kExitFailure);
+  warn0("%s; step skipped (--on-nonfinite skip)", what.c_str());
+  return false;
+}
+
 AllreduceUpdate::AllreduceUpdate(Communicator& communicator, Backend& backend, size_t parameters,
-                                 const AdamOptions& options)
-    : communicator_(communicator), backend_(backend), adam_(backend, parameters, options) {}
+                                 const AdamOptions& options, const NonFiniteCheck& check)
+    : communicator_(communicator),
+      backend_(backend),
+      adam_(backend, parameters, options),
+      check_(check) {}
 
 void AllreduceUpdate::initialize(float* params, const Mlp& model, uint64_t seed) {
   // Only rank 0 initialises; the others start from NaN, so a replica that missed the broadcast
@@ -18,9 +47,13 @@ void AllreduceUpdate::initialize(float* params, const Mlp& model, uint64_t seed)
   communicator_.broadcast(params, initial.size(), 0);
 }
 
-void AllreduceUpdate::apply(float* params, float* grads) {
-  communicator_.allreduce_sum(grads, adam_.first_moment().size());
+bool AllreduceUpdate::apply(float* params, float* grads, int64_t step) {
+  const size_t count = adam_.first_moment().size();
+  communicator_.allreduce_sum(grads, count);
+  // The summed gradients are the same on every rank, so every rank decides the same.
+  if (!check_finite(backend_, grads, count, step, check_)) return false;
   adam_.step(params, grads);
+  return true;
 }
 
 }  // namespace dptrain

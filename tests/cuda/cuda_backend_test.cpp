@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -118,21 +119,27 @@ TEST_F(CudaVsCpu, SoftmaxCrossEntropyAndAccuracy) {
     labels[r] = (r * 7 + 3) % cols;
   std::vector<float> dlogits(logits.size());
   double loss = 0.0;
-  int64_t correct = 0;
+  std::vector<int64_t> confusion(static_cast<size_t>(cols) * cols, 0);
   cpu_.softmax_cross_entropy(logits.data(), labels.data(), rows, cols, 1.0f / rows, dlogits.data(),
                              &loss);
-  cpu_.count_correct(logits.data(), labels.data(), rows, cols, &correct);
+  cpu_.accumulate_confusion(logits.data(), labels.data(), rows, cols, confusion.data());
 
   DeviceArray<float> dev_logits = upload(logits), dev_dlogits(*gpu_, logits.size());
   DeviceArray<int32_t> dev_labels = upload(labels);
   DeviceArray<double> dev_loss = upload(std::vector<double>{0.0});
-  DeviceArray<int64_t> dev_correct = upload(std::vector<int64_t>{0});
+  DeviceArray<int64_t> dev_confusion = upload(std::vector<int64_t>(confusion.size(), 0));
   gpu_->softmax_cross_entropy(dev_logits.data(), dev_labels.data(), rows, cols, 1.0f / rows,
                               dev_dlogits.data(), dev_loss.data());
-  gpu_->count_correct(dev_logits.data(), dev_labels.data(), rows, cols, dev_correct.data());
+  gpu_->accumulate_confusion(dev_logits.data(), dev_labels.data(), rows, cols,
+                             dev_confusion.data());
   expect_close(download(dev_dlogits), dlogits, 1e-5f, "dlogits");
   EXPECT_NEAR(download(dev_loss)[0], loss, 1e-4 * loss);
-  EXPECT_EQ(download(dev_correct)[0], correct);
+  EXPECT_EQ(download(dev_confusion), confusion);
+  // all_finite, on a clean buffer and with one infinity.
+  EXPECT_TRUE(gpu_->all_finite(dev_logits.data(), logits.size()));
+  const float infinity = std::numeric_limits<float>::infinity();
+  gpu_->copy_to_device(dev_logits.data() + 17, &infinity, sizeof infinity);
+  EXPECT_FALSE(gpu_->all_finite(dev_logits.data(), logits.size()));
 }
 
 TEST_F(CudaVsCpu, AdamUpdate) {

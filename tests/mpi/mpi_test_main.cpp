@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "dptrain/comm/watchdog.hpp"
 #include "dptrain/core/log.hpp"
 
 namespace {
@@ -28,6 +29,7 @@ class FailurePrinter : public ::testing::EmptyTestEventListener {
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  dptrain::watchdog::configure(MPI_COMM_WORLD);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   dptrain::set_printer(rank == 0);

@@ -48,9 +48,12 @@ class Backend {
   // null it receives the gradient of grad_scale * (sum of the row losses).
   virtual void softmax_cross_entropy(const float* logits, const int32_t* labels, int rows, int cols,
                                      float grad_scale, float* dlogits, double* loss_sum) = 0;
-  // *correct += number of rows whose largest logit is at the label.
-  virtual void count_correct(const float* logits, const int32_t* labels, int rows, int cols,
-                             int64_t* correct) = 0;
+  // confusion[label * cols + prediction] += 1 for every row, the prediction being the largest
+  // logit (the first on ties).
+  virtual void accumulate_confusion(const float* logits, const int32_t* labels, int rows, int cols,
+                                    int64_t* confusion) = 0;
+  // Whether none of the n values is a NaN or an infinity. Waits for the backend.
+  virtual bool all_finite(const float* data, size_t n) = 0;
 
   // Adam over n elements of the flat buffers (see ew::adam_update).
   virtual void adam_update(float* params, const float* grads, float* m, float* v, size_t n,

@@ -28,8 +28,9 @@ class CpuBackend final : public Backend {
   void bias_gradient(const float* dy, int rows, int cols, float* dbias) override;
   void softmax_cross_entropy(const float* logits, const int32_t* labels, int rows, int cols,
                              float grad_scale, float* dlogits, double* loss_sum) override;
-  void count_correct(const float* logits, const int32_t* labels, int rows, int cols,
-                     int64_t* correct) override;
+  void accumulate_confusion(const float* logits, const int32_t* labels, int rows, int cols,
+                            int64_t* confusion) override;
+  bool all_finite(const float* data, size_t n) override;
   void adam_update(float* params, const float* grads, float* m, float* v, size_t n,
                    const ew::AdamStep& step) override;
   void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,

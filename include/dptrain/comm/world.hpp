@@ -6,11 +6,13 @@
 #include <exception>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace dptrain {
 
 // MPI_Init and MPI_Finalize for the lifetime of the object. Without a launcher MPI starts as a
-// singleton of one rank. Errors on MPI_COMM_WORLD are returned, not fatal (see mpiCheck).
+// singleton of one rank. Errors on MPI_COMM_WORLD are returned, not fatal (see mpiCheck), and the
+// collective watchdog is set up.
 class MpiSession {
  public:
   MpiSession(int& argc, char**& argv);
@@ -19,8 +21,9 @@ class MpiSession {
   MpiSession& operator=(const MpiSession&) = delete;
 };
 
-// The control plane: small host-side collectives over MPI for set-up, metrics and errors. The
-// gradients go through a Communicator instead, which may be NCCL on GPUs.
+// The control plane: small host-side collectives over MPI for set-up, metrics and errors, each
+// waited for under the collective watchdog. The gradients go through a Communicator instead,
+// which may be NCCL on GPUs.
 class World {
  public:
   explicit World(MPI_Comm comm);
@@ -36,7 +39,9 @@ class World {
   void sum(std::span<double> values) const;  // in place, on every rank
   uint64_t min(uint64_t value) const;
   uint64_t max(uint64_t value) const;
+  std::vector<uint64_t> all_gather(uint64_t value) const;  // every rank's value, by rank
   void barrier() const;
+  void broadcast_bytes(void* data, size_t bytes, int root) const;
 
   // Collective error agreement. Every rank passes the error it met (or none); if any rank met one,
   // every rank throws the same AgreedError: the message of the lowest failing rank, prefixed with

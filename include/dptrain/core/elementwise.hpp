@@ -50,6 +50,11 @@ DPTRAIN_HD float softmax_cross_entropy_row(const float* logits, int cols, int la
   return loss;
 }
 
+// Whether the IEEE-754 single-precision value with these bits is a NaN or an infinity.
+DPTRAIN_HD bool is_non_finite_bits(uint32_t bits) {
+  return (bits & 0x7F800000u) == 0x7F800000u;
+}
+
 // Index of the largest logit; the first one on ties.
 DPTRAIN_HD int argmax_row(const float* row, int cols) {
   int best = 0;

@@ -9,6 +9,8 @@ namespace dptrain {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadInput = 2;
+// Stopped by SIGTERM or SIGUSR1 after writing a checkpoint: resume with --resume.
+inline constexpr int kExitStopped = 3;
 
 // Something the user can fix: a bad option, a missing or malformed file, impossible settings.
 // The binary exits with kExitBadInput.

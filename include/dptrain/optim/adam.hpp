@@ -24,6 +24,7 @@ class Adam {
   void step(float* params, const float* grads);
 
   int64_t steps_taken() const { return steps_taken_; }
+  void set_steps_taken(int64_t steps) { steps_taken_ = steps; }  // when resuming
   const AdamOptions& options() const { return options_; }
   DeviceArray<float>& first_moment() { return m_; }
   DeviceArray<float>& second_moment() { return v_; }

@@ -12,6 +12,7 @@ namespace dptrain {
 
 enum class ProgressMode { automatic, on, off };
 enum class TrainMode { allreduce, ps };
+enum class NonFinitePolicy { abort, skip };
 
 // Everything `dptrain train` is told; the defaults are the reference run (the Keras MNIST MLP).
 struct TrainConfig {
@@ -29,10 +30,21 @@ struct TrainConfig {
   DeviceRequest device = DeviceRequest::automatic;
   GemmPrecision precision = GemmPrecision::fp32;
   double nccl_init_timeout_seconds = 120.0;
+  double collective_timeout_seconds = 300.0;  // the collective watchdog's limit
+  std::string checkpoint_dir;                 // none: no checkpoints
+  int64_t checkpoint_every = 0;               // steps; 0: at the end of every epoch only
+  int keep_checkpoints = 3;
+  bool resume = false;        // from the newest checkpoint in checkpoint_dir
+  bool allow_resize = false;  // resume a checkpoint of another world size
+  NonFinitePolicy on_nonfinite = NonFinitePolicy::abort;
+  int64_t check_replicas_every = 0;  // steps; 0: never
   TrainMode mode = TrainMode::allreduce;
   std::optional<int> ps_servers;       // --ps-servers; 1 when unset in ps mode
   bool ps_async = false;               // --ps-async
   std::optional<size_t> ps_staleness;  // --ps-staleness; 0 when unset
 };
+
+// The configuration as one line of JSON, recorded in checkpoints.
+std::string config_to_json(const TrainConfig& config);
 
 }  // namespace dptrain

@@ -8,6 +8,7 @@
 #include "dptrain/comm/communicator.hpp"
 #include "dptrain/model/mlp.hpp"
 #include "dptrain/optim/adam.hpp"
+#include "dptrain/train/config.hpp"
 
 namespace dptrain {
 
@@ -30,33 +31,49 @@ class ParameterUpdate {
   virtual void initialize(float* params, const Mlp& model, uint64_t seed) = 0;
 
   // Collective: this step's gradients (already scaled) in, the next parameters out. May
-  // overwrite grads.
-  virtual void apply(float* params, float* grads) = 0;
+  // overwrite grads. `step` counts from 1 since training began, for messages. Returns false
+  // when the step was skipped (a non-finite gradient under --on-nonfinite skip).
+  virtual bool apply(float* params, float* grads, int64_t step) = 0;
+
+  // Adam's state as this replica holds it, for checkpoints; null where servers hold it.
+  virtual Adam* optimizer() { return nullptr; }
 
   // Collective, after each epoch's evaluation: adds what the mode has to say to the metrics.
   virtual void end_epoch(EpochMetrics& /*metrics*/) {}
 };
 
-// Allreduce mode: sum the gradients across the replicas with the communicator, then Adam on
-// every replica, identically.
+// What to do about a NaN or infinite gradient, and where to look it up for the message.
+struct NonFiniteCheck {
+  NonFinitePolicy policy = NonFinitePolicy::abort;
+  const ParameterLayout* layout = nullptr;  // names the tensor in messages
+};
+
+// Checks the gradients of a step; the same on every rank when called on summed gradients.
+// Returns true when they are all finite; under `abort` throws AgreedError naming the step and the
+// first tensor with a non-finite value; under `skip` warns and returns false.
+bool check_finite(Backend& backend, const float* grads, size_t count, int64_t step,
+                  const NonFiniteCheck& check, size_t layout_offset = 0);
+
+// Allreduce mode: sum the gradients across the replicas with the communicator, check them, then
+// Adam on every replica, identically.
 class AllreduceUpdate final : public ParameterUpdate {
  public:
   AllreduceUpdate(Communicator& communicator, Backend& backend, size_t parameters,
-                  const AdamOptions& options);
+                  const AdamOptions& options, const NonFiniteCheck& check = {});
 
   std::string name() const override { return communicator_.name(); }
   float gradient_scale(size_t /*local_batch*/, size_t global_batch) const override {
     return 1.0f / static_cast<float>(global_batch);
   }
   void initialize(float* params, const Mlp& model, uint64_t seed) override;
-  void apply(float* params, float* grads) override;
-
-  Adam& adam() { return adam_; }
+  bool apply(float* params, float* grads, int64_t step) override;
+  Adam* optimizer() override { return &adam_; }
 
  private:
   Communicator& communicator_;
   Backend& backend_;
   Adam adam_;
+  NonFiniteCheck check_;
 };
 
 }  // namespace dptrain

@@ -3,24 +3,23 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "dptrain/backend/backend.hpp"
+#include "dptrain/comm/ring_allreduce.hpp"
 #include "dptrain/comm/world.hpp"
+#include "dptrain/core/error.hpp"
+#include "dptrain/core/fault_injection.hpp"
 #include "dptrain/data/mnist_h5.hpp"
 #include "dptrain/data/sampler.hpp"
 #include "dptrain/model/mlp.hpp"
+#include "dptrain/train/checkpoint.hpp"
 #include "dptrain/train/config.hpp"
+#include "dptrain/train/evaluator.hpp"
 #include "dptrain/train/parameter_update.hpp"
 
 namespace dptrain {
-
-struct Evaluation {
-  double loss = 0.0;      // mean over the test set
-  double accuracy = 0.0;  // correct / rows
-  int64_t correct = 0;
-  int64_t rows = 0;
-};
 
 // What parameter-server mode adds to an epoch's metrics.
 struct PsMetrics {
@@ -34,10 +33,12 @@ struct PsMetrics {
 };
 
 struct EpochMetrics {
-  int epoch = 0;  // from 1
-  size_t steps = 0;
-  size_t samples = 0;       // trained this epoch, over all ranks
-  double train_loss = 0.0;  // mean over the epoch's samples
+  int epoch = 0;             // from 1
+  size_t steps = 0;          // of the epoch
+  size_t steps_run = 0;      // by this process (fewer when it resumed within the epoch)
+  size_t skipped_steps = 0;  // non-finite gradients under --on-nonfinite skip
+  size_t samples = 0;        // trained by this process this epoch, over all ranks
+  double train_loss = 0.0;   // mean over the epoch's samples
   Evaluation test;
   double train_seconds = 0.0;
   double epoch_seconds = 0.0;       // training and evaluation
@@ -52,6 +53,12 @@ class TrainingObserver {
   virtual void on_epoch_end(const EpochMetrics& /*metrics*/) {}
 };
 
+// Training stopped on SIGTERM or SIGUSR1, agreed by every rank, after the checkpoint (if any).
+class StopRequested : public AgreedError {
+ public:
+  using AgreedError::AgreedError;
+};
+
 // The MLP's widths for a configuration: 784, the hidden widths, 10.
 std::vector<int> mlp_widths(const TrainConfig& config);
 
@@ -62,19 +69,22 @@ void check_same_model(const World& world, const Mlp& model);
 // The data-parallel training loop of one replica. Every replica holds the model in one flat
 // parameter buffer and a shard of the data on its backend; a step computes gradients of its
 // local batch into one flat gradient buffer, and the ParameterUpdate turns them into the next
-// parameters (allreduce and Adam, or a push to and pull from parameter servers).
+// parameters (allreduce and Adam, or a push to and pull from parameter servers). Between steps
+// it writes checkpoints, compares replicas and heeds stop signals, as configured.
 class Trainer {
  public:
   // Collective. `replicas` are the ranks that train (all ranks, or the workers in parameter-
   // server mode); `agreement` is every rank of the job (the default: the replicas). Loads this
   // rank's shard and builds the model; any problem on any rank (bad data, too few rows, ...)
   // becomes the same AgreedError on every rank of `agreement`. Then checks that all ranks built
-  // the same model and gives every replica the initial parameters.
+  // the same model, gives every replica the initial parameters, and with config.resume
+  // continues from the newest checkpoint.
   static std::unique_ptr<Trainer> create(const TrainConfig& config, const World& replicas,
                                          ParameterUpdate& update, Backend& backend,
                                          const World* agreement = nullptr);
 
-  // All epochs, reporting to the observer (which may be null).
+  // The remaining epochs, reporting to the observer (which may be null). Throws StopRequested
+  // on every rank when a stop signal arrived (see enable_stop_signals).
   void fit(TrainingObserver* observer);
   EpochMetrics run_epoch(int epoch, TrainingObserver* observer);
 
@@ -83,14 +93,28 @@ class Trainer {
   void step(size_t k);
   Evaluation evaluate();  // collective
 
+  // Every few steps the ranks agree whether one of them received SIGTERM or SIGUSR1; if so all
+  // write a checkpoint and stop. Only where every rank trains (allreduce mode).
+  void enable_stop_signals() { stop_checks_ = true; }
+  // Collective: writes a checkpoint now (rank 0); returns its path on rank 0.
+  std::string save_checkpoint();
+
   const Mlp& model() const { return model_; }
   const ShardedSampler& sampler() const { return sampler_; }
+  const TrainingPosition& position() const { return position_; }
   size_t shard_rows() const { return train_rows_; }
   std::vector<float> parameters() const;  // a host copy of the flat parameter buffer
+  const std::string& resumed_from() const { return resumed_from_; }
 
  private:
   Trainer(const TrainConfig& config, const World& world, ParameterUpdate& update, Backend& backend,
           const MnistH5Reader& reader);
+  void resume(const World& agreement);
+  void between_steps();
+  // Collective: the stop signal any rank received ("SIGTERM", "SIGUSR1"), or "".
+  std::string agreed_stop();
+  void check_replicas();
+  double epoch_loss_so_far();
 
   TrainConfig config_;
   const World& world_;
@@ -98,12 +122,17 @@ class Trainer {
   Backend& backend_;
   ShardedSampler sampler_;
   Mlp model_;
+  Evaluator evaluator_;
   float grad_scale_;
+  Fault fault_;
+  RingAllreduce control_;  // the stop agreement: one float, every few steps
+  bool stop_checks_ = false;
+  TrainingPosition position_;
+  size_t skipped_steps_ = 0;
+  std::string resumed_from_;
 
   size_t train_rows_;
-  size_t test_rows_;
-  DeviceArray<uint8_t> train_images_, train_labels_, test_images_, test_labels_;
-  DeviceArray<uint32_t> test_order_;   // 0, 1, ... : the test shard in order
+  DeviceArray<uint8_t> train_images_, train_labels_;
   std::vector<uint32_t> epoch_order_;  // host copy of the epoch's order (see ShardedSampler)
   DeviceArray<uint32_t> epoch_order_on_device_;
 
@@ -111,7 +140,6 @@ class Trainer {
   DeviceArray<float> x_, dlogits_;
   DeviceArray<int32_t> y_;
   DeviceArray<double> loss_sum_;
-  DeviceArray<int64_t> correct_;
 };
 
 }  // namespace dptrain

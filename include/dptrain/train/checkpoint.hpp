@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dptrain/model/parameter_layout.hpp"
+
+namespace dptrain {
+
+// Where training stands, at a step boundary.
+struct TrainingPosition {
+  int epoch = 1;                // the epoch in progress, from 1
+  size_t step = 0;              // its steps already taken
+  int64_t global_step = 0;      // steps since training began
+  double epoch_loss_sum = 0.0;  // the epoch's training loss so far, summed over its samples
+};
+
+// A checkpoint (README, "Checkpoints"): the model, Adam's moments and step count, the position in
+// training, and what is needed to continue exactly: the seed (the sampler's order is a pure
+// function of seed, epoch and step, and no other random state exists), the world size and global
+// batch, the model's widths and the full configuration as JSON.
+struct Checkpoint {
+  TrainingPosition position;
+  int world_size = 0;  // replicas that trained
+  size_t global_batch = 0;
+  uint64_t seed = 0;
+  std::vector<int64_t> widths;
+  std::string config_json;
+  int64_t adam_steps = 0;
+  std::vector<float> params;
+  std::vector<float> adam_m;
+  std::vector<float> adam_v;
+};
+
+// Writes DIR/ckpt-<global step, 10 digits>.h5 atomically (temporary file, flush, fsync, rename),
+// then removes all but the newest `keep` checkpoints of DIR. Returns the file's path.
+std::string write_checkpoint(const std::string& dir, const ParameterLayout& layout,
+                             const Checkpoint& checkpoint, int keep);
+
+// Reads a checkpoint; `layout` is what this run builds. InputError saying why for a file that is
+// not a complete dptrain checkpoint, or one of another model.
+Checkpoint read_checkpoint(const std::string& path, const ParameterLayout& layout);
+
+// The widths recorded in a checkpoint, to build its model (dptrain eval).
+std::vector<int> checkpoint_widths(const std::string& path);
+
+// The newest checkpoint of DIR that opens as one, and why any newer ones were passed over.
+// InputError when there is none.
+struct CheckpointChoice {
+  std::string path;
+  std::vector<std::string> passed_over;  // "<file>: <why>"
+};
+CheckpointChoice newest_checkpoint(const std::string& dir);
+
+}  // namespace dptrain

@@ -1,0 +1,208 @@
+#include "dptrain/train/checkpoint.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "dptrain/core/error.hpp"
+#include "dptrain/data/h5_io.hpp"
+
+namespace dptrain {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kFormat = "dptrain-checkpoint-1";
+constexpr const char* kPrefix = "ckpt-";
+constexpr const char* kSuffix = ".h5";
+
+std::string file_name(int64_t global_step) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%s%010lld%s", kPrefix, static_cast<long long>(global_step),
+                kSuffix);
+  return name;
+}
+
+// Checkpoint files of a directory, newest (largest global step) first.
+std::vector<fs::path> checkpoint_files(const std::string& dir) {
+  std::vector<fs::path> files;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    const std::string prefix(kPrefix), suffix(kSuffix);
+    if (name.size() != prefix.size() + 10 + suffix.size() || !name.starts_with(prefix) ||
+        !name.ends_with(suffix))
+      continue;
+    const std::string digits = name.substr(prefix.size(), 10);
+    if (std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      files.push_back(entry.path());
+  }
+  std::sort(files.rbegin(), files.rend());
+  return files;
+}
+
+void write_tensors(hid_t file, const std::string& group, const ParameterLayout& layout,
+                   const std::vector<float>& flat) {
+  for (const TensorSlot& slot : layout.tensors()) {
+    const std::vector<hsize_t> dims(slot.shape.begin(), slot.shape.end());
+    h5::write_dataset(file, group + "/" + slot.name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dims,
+                      flat.data() + slot.offset);
+  }
+}
+
+std::vector<float> read_tensors(hid_t file, const std::string& group,
+                                const ParameterLayout& layout) {
+  std::vector<float> flat(layout.total());
+  for (const TensorSlot& slot : layout.tensors()) {
+    const std::string path = group + "/" + slot.name;
+    const h5::Id dataset(H5Lexists(file, group.c_str(), H5P_DEFAULT) > 0 &&
+                                 H5Lexists(file, path.c_str(), H5P_DEFAULT) > 0
+                             ? H5Dopen2(file, path.c_str(), H5P_DEFAULT)
+                             : H5I_INVALID_HID,
+                         H5Dclose);
+    if (!dataset.valid()) throw std::runtime_error(path + " is missing");
+    const h5::Id space(h5Check(H5Dget_space(dataset.get())), H5Sclose);
+    std::vector<hsize_t> dims(static_cast<size_t>(H5Sget_simple_extent_ndims(space.get())));
+    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    if (!std::equal(dims.begin(), dims.end(), slot.shape.begin(), slot.shape.end()))
+      throw std::runtime_error(path + " has another shape than this run's model");
+    if (H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                flat.data() + slot.offset) < 0)
+      throw std::runtime_error("cannot read " + path + ": " + h5::last_error());
+  }
+  return flat;
+}
+
+h5::Id open_checkpoint(const std::string& path) {
+  h5::silence_errors();
+  std::error_code error;
+  if (!fs::is_regular_file(path, error))
+    throw InputError("checkpoint '" + path + "' does not exist or is not a regular file");
+  h5::Id file(H5Fis_hdf5(path.c_str()) > 0 ? H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT)
+                                           : H5I_INVALID_HID,
+              H5Fclose);
+  if (!file.valid())
+    throw InputError("checkpoint '" + path + "' is not a readable HDF5 file (corrupt?)");
+  std::string format;
+  try {
+    format = h5::read_string_attribute(file.get(), "format");
+  } catch (const std::exception&) {
+  }
+  if (format != kFormat)
+    throw InputError("'" + path + "' is not a dptrain checkpoint (no format attribute '" + kFormat +
+                     "')");
+  return file;
+}
+
+std::string describe(const std::vector<int64_t>& widths) {
+  std::string text;
+  for (int64_t width : widths)
+    text += (text.empty() ? "" : "-") + std::to_string(width);
+  return text;
+}
+
+std::vector<int64_t> widths_of(const ParameterLayout& layout) {
+  // Layer i's weight is [out, in]: the input width, then every layer's output width.
+  std::vector<int64_t> widths;
+  for (const TensorSlot& slot : layout.tensors()) {
+    if (slot.shape.size() != 2) continue;
+    if (widths.empty()) widths.push_back(slot.shape[1]);
+    widths.push_back(slot.shape[0]);
+  }
+  return widths;
+}
+
+}  // namespace
+
+std::string write_checkpoint(const std::string& dir, const ParameterLayout& layout,
+                             const Checkpoint& checkpoint, int keep) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error)
+    throw InputError("cannot create checkpoint directory '" + dir + "': " + error.message());
+  const std::string path = (fs::path(dir) / file_name(checkpoint.position.global_step)).string();
+  {
+    h5::AtomicFile file(path, /*replace=*/true);
+    const hid_t id = file.id();
+    write_tensors(id, "/model", layout, checkpoint.params);
+    write_tensors(id, "/optimizer/m", layout, checkpoint.adam_m);
+    write_tensors(id, "/optimizer/v", layout, checkpoint.adam_v);
+    h5::write_attribute(id, "format", std::string(kFormat));
+    h5::write_attribute(id, "epoch", static_cast<int64_t>(checkpoint.position.epoch));
+    h5::write_attribute(id, "step_in_epoch", static_cast<int64_t>(checkpoint.position.step));
+    h5::write_attribute(id, "global_step", checkpoint.position.global_step);
+    h5::write_attribute(id, "epoch_loss_sum", checkpoint.position.epoch_loss_sum);
+    h5::write_attribute(id, "world_size", static_cast<int64_t>(checkpoint.world_size));
+    h5::write_attribute(id, "global_batch", static_cast<int64_t>(checkpoint.global_batch));
+    h5::write_attribute(id, "seed", static_cast<int64_t>(checkpoint.seed));
+    h5::write_attribute(id, "widths", checkpoint.widths);
+    h5::write_attribute(id, "adam_steps", checkpoint.adam_steps);
+    h5::write_attribute(id, "config", checkpoint.config_json);
+    file.commit();
+  }
+  const std::vector<fs::path> files = checkpoint_files(dir);
+  for (size_t i = static_cast<size_t>(std::max(keep, 1)); i < files.size(); ++i)
+    fs::remove(files[i], error);
+  return path;
+}
+
+Checkpoint read_checkpoint(const std::string& path, const ParameterLayout& layout) {
+  const h5::Id file = open_checkpoint(path);
+  Checkpoint checkpoint;
+  try {
+    checkpoint.widths = h5::read_int_array_attribute(file.get(), "widths");
+    const std::vector<int64_t> ours = widths_of(layout);
+    if (checkpoint.widths != ours)
+      throw InputError("checkpoint '" + path + "' holds model " + describe(checkpoint.widths) +
+                       ", but this run builds " + describe(ours));
+    checkpoint.position.epoch = static_cast<int>(h5::read_int_attribute(file.get(), "epoch"));
+    checkpoint.position.step =
+        static_cast<size_t>(h5::read_int_attribute(file.get(), "step_in_epoch"));
+    checkpoint.position.global_step = h5::read_int_attribute(file.get(), "global_step");
+    checkpoint.position.epoch_loss_sum = h5::read_double_attribute(file.get(), "epoch_loss_sum");
+    checkpoint.world_size = static_cast<int>(h5::read_int_attribute(file.get(), "world_size"));
+    checkpoint.global_batch =
+        static_cast<size_t>(h5::read_int_attribute(file.get(), "global_batch"));
+    checkpoint.seed = static_cast<uint64_t>(h5::read_int_attribute(file.get(), "seed"));
+    checkpoint.adam_steps = h5::read_int_attribute(file.get(), "adam_steps");
+    checkpoint.config_json = h5::read_string_attribute(file.get(), "config");
+    checkpoint.params = read_tensors(file.get(), "/model", layout);
+    checkpoint.adam_m = read_tensors(file.get(), "/optimizer/m", layout);
+    checkpoint.adam_v = read_tensors(file.get(), "/optimizer/v", layout);
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& error) {
+    throw InputError("checkpoint '" + path + "' is incomplete or corrupt: " + error.what());
+  }
+  return checkpoint;
+}
+
+std::vector<int> checkpoint_widths(const std::string& path) {
+  const h5::Id file = open_checkpoint(path);
+  try {
+    const std::vector<int64_t> widths = h5::read_int_array_attribute(file.get(), "widths");
+    if (widths.size() < 2) throw std::runtime_error("fewer than two widths");
+    return std::vector<int>(widths.begin(), widths.end());
+  } catch (const std::exception& error) {
+    throw InputError("checkpoint '" + path + "' is incomplete or corrupt: " + error.what());
+  }
+}
+
+CheckpointChoice newest_checkpoint(const std::string& dir) {
+  CheckpointChoice choice;
+  for (const fs::path& file : checkpoint_files(dir)) {
+    try {
+      open_checkpoint(file.string());
+      choice.path = file.string();
+      return choice;
+    } catch (const InputError& error) {
+      choice.passed_over.push_back(error.what());
+    }
+  }
+  std::string why = "--resume: no checkpoint in '" + dir + "'";
+  for (const std::string& reason : choice.passed_over)
+    why += "; passed over " + reason;
+  throw InputError(why);
+}
+
+}  // namespace dptrain

@@ -1,0 +1,36 @@
+#include "dptrain/train/config.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace dptrain {
+
+std::string config_to_json(const TrainConfig& c) {
+  const nlohmann::json json = {
+      {"data", c.data_path},
+      {"epochs", c.epochs},
+      {"batch_size", c.batch_size},
+      {"hidden", c.hidden},
+      {"lr", c.adam.lr},
+      {"beta1", c.adam.beta1},
+      {"beta2", c.adam.beta2},
+      {"eps", c.adam.eps},
+      {"weight_decay", c.adam.weight_decay},
+      {"seed", c.seed},
+      {"threads", c.blas_threads},
+      {"eval_batch_size", c.eval_batch_size},
+      {"device", c.device == DeviceRequest::cpu    ? "cpu"
+                 : c.device == DeviceRequest::cuda ? "cuda"
+                                                   : "auto"},
+      {"precision", c.precision == GemmPrecision::tf32 ? "tf32" : "fp32"},
+      {"mode", c.mode == TrainMode::ps ? "ps" : "allreduce"},
+      {"checkpoint_dir", c.checkpoint_dir},
+      {"checkpoint_every", c.checkpoint_every},
+      {"keep_checkpoints", c.keep_checkpoints},
+      {"on_nonfinite", c.on_nonfinite == NonFinitePolicy::skip ? "skip" : "abort"},
+      {"check_replicas_every", c.check_replicas_every},
+      {"collective_timeout", c.collective_timeout_seconds},
+  };
+  return json.dump();
+}
+
+}  // namespace dptrain

@@ -1,0 +1,102 @@
+# Checkpoints, resume and faults (README, "Running it like production"), under mpirun with 2 ranks.
+# Included from tests/cli/CMakeLists.txt, which defines dptrain_expect, files, good_data and the rest.
+
+set(checkpoints ${CMAKE_CURRENT_BINARY_DIR}/checkpoints)
+add_test(NAME cli_make_checkpoints
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/make_checkpoints.sh ${checkpoints} ${dptrain}
+                 ${files}/good.h5 ${DPTRAIN_MPIEXEC})
+set_tests_properties(cli_make_checkpoints PROPERTIES FIXTURES_SETUP checkpoints
+                     FIXTURES_REQUIRED cli_files LABELS cli ENVIRONMENT "${DPTRAIN_TEST_ENV}")
+
+# dptrain_resume(NAME STATUS REGEX CASE-DIRECTORY [MPIRUN-AND-ARGS...]): train --resume there.
+function(dptrain_resume name status regex case)
+  dptrain_expect(${name} ${status} "${regex}" ${ARGN} ${dptrain} train ${good_data} --epochs 2
+                 --batch-size 8 --checkpoint-dir ${checkpoints}/${case} --resume)
+  set_property(TEST ${name} APPEND PROPERTY FIXTURES_REQUIRED checkpoints)
+endfunction()
+dptrain_resume(cli_resume_without_checkpoint 2 "--resume: no checkpoint in '.*/absent'$" absent
+               ${mpirun2})
+dptrain_expect(cli_resume_refuses_another_seed 2 "it was trained with --seed 0, this run has --seed 5$"
+               ${mpirun2} ${dptrain} train ${good_data} --epochs 2 --batch-size 8 --seed 5
+               --checkpoint-dir ${checkpoints}/seed --resume)
+set_property(TEST cli_resume_refuses_another_seed APPEND PROPERTY FIXTURES_REQUIRED checkpoints)
+dptrain_expect(cli_resume_refuses_another_model 2
+               "checkpoint '.*' holds model 784-64-10, but this run builds 784-32-10$"
+               ${mpirun2} ${dptrain} train ${good_data} --epochs 2 --batch-size 8 --hidden 32
+               --checkpoint-dir ${checkpoints}/model --resume)
+set_property(TEST cli_resume_refuses_another_model APPEND PROPERTY FIXTURES_REQUIRED checkpoints)
+dptrain_resume(cli_resume_refuses_another_world_size 2
+               "it was written by 2 ranks with a global batch of 16, this run has 1 ranks and a global batch of 8 .--allow-resize"
+               world ${DPTRAIN_MPIEXEC} -np 1)
+dptrain_expect(cli_resume_with_allow_resize 0 "^resumed from .*/resize/ckpt-"
+               ${DPTRAIN_MPIEXEC} -np 1 ${dptrain} train ${good_data} --epochs 2 --batch-size 8
+               --checkpoint-dir ${checkpoints}/resize --resume --allow-resize)
+set_property(TEST cli_resume_with_allow_resize APPEND PROPERTY FIXTURES_REQUIRED checkpoints)
+dptrain_resume(cli_resume_refuses_a_corrupt_checkpoint 2
+               "no checkpoint in '.*/corrupt-only'. passed over checkpoint '.*ckpt-0000000099.h5' is not a readable HDF5 file"
+               corrupt-only ${mpirun2})
+dptrain_resume(cli_resume_passes_over_a_corrupt_newest 0
+               "--resume passes over checkpoint '.*ckpt-0000099999.h5' is not a readable HDF5 file"
+               corrupt-newest ${mpirun2})
+
+dptrain_expect(cli_checkpoints_are_hdf5 0 "DATASPACE  SIMPLE .* 64, 784 .* 64, 784 "
+               sh -c "h5dump -H -d /model/layer0/weight ${checkpoints}/good/$(ls ${checkpoints}/good | tail -n 1)")
+set_property(TEST cli_checkpoints_are_hdf5 APPEND PROPERTY FIXTURES_REQUIRED checkpoints)
+dptrain_expect(cli_keeps_the_newest_checkpoints 0 "^2 checkpoints kept$"
+               sh -c "ls ${checkpoints}/good | grep -c '^ckpt-' | sed 's/$/ checkpoints kept/'")
+set_property(TEST cli_keeps_the_newest_checkpoints APPEND PROPERTY FIXTURES_REQUIRED checkpoints)
+dptrain_expect(cli_eval 0 "^     9 .*[0-9]+$"
+               sh -c "${dptrain} eval --data ${files}/good.h5 --checkpoint $(ls -d ${checkpoints}/good/ckpt-* | tail -n 1)")
+set_property(TEST cli_eval APPEND PROPERTY FIXTURES_REQUIRED checkpoints)
+bad_option(cli_eval_of_a_missing_checkpoint "checkpoint '.*/absent.h5' does not exist"
+           eval --data ${files}/good.h5 --checkpoint ${files}/absent.h5)
+
+# Resume is exact: 2 epochs straight = 1 epoch + resume + 1 epoch, bit for bit.
+add_test(NAME cli_resume_is_bitwise_exact
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/resume_equivalence.sh
+                 ${CMAKE_CURRENT_BINARY_DIR}/resume_equivalence --
+                 ${mpirun2} ${dptrain} train ${good_data} --batch-size 8 --progress off)
+set_tests_properties(cli_resume_is_bitwise_exact PROPERTIES FIXTURES_REQUIRED cli_files
+                     LABELS cli TIMEOUT 120 ENVIRONMENT "${DPTRAIN_TEST_ENV}")
+
+# SIGTERM and SIGUSR1 to one rank: every rank stops at a step boundary, a checkpoint is written,
+# status 3; resuming ends bitwise equal to an uninterrupted run.
+foreach(signal TERM USR1)
+  add_test(NAME cli_stop_on_sig${signal}_then_resume
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/stop_and_resume.sh ${signal}
+                   ${CMAKE_CURRENT_BINARY_DIR}/stop_${signal} --
+                   ${mpirun2} ${dptrain} train --data ${DPTRAIN_MNIST_H5} --epochs 3
+                   --batch-size 16 --progress off)
+  set_tests_properties(cli_stop_on_sig${signal}_then_resume PROPERTIES LABELS cli TIMEOUT 300
+                       ENVIRONMENT "${DPTRAIN_TEST_ENV}")
+endforeach()
+
+# A rank killed, or stopped, mid-training.
+dptrain_expect(cli_rank_killed 137 "process rank 1 .*exited on signal 9"
+               ${signal_rank} KILL 1 - ${mpirun2} ${dptrain} train --data ${DPTRAIN_MNIST_H5}
+               --epochs 100 --progress off)
+dptrain_expect(cli_rank_stopped 1
+               "^dptrain: error: rank 0: the ring allreduce of the gradients .wait #[0-9]+. waited 3 s .--collective-timeout.. ranks that did not arrive: 1$"
+               ${signal_rank} STOP 1 - ${mpirun2} ${dptrain} train --data ${DPTRAIN_MNIST_H5}
+               --epochs 100 --progress off --collective-timeout 3)
+
+# Non-finite gradients (a NaN injected into rank 1's gradient at step 7) and diverging replicas
+# (rank 1's parameters nudged after step 7), through the DPTRAIN_FAULT test hook.
+function(with_fault test fault)
+  set_property(TEST ${test} APPEND PROPERTY ENVIRONMENT "DPTRAIN_FAULT=${fault}")
+endfunction()
+set(fault_run ${mpirun2} -x DPTRAIN_FAULT ${dptrain} train ${good_data} --epochs 1 --batch-size 8)
+dptrain_expect(cli_nonfinite_aborts 1
+               "^dptrain: error: step 7: non-finite gradient .NaN or infinity. in layer0/weight .--on-nonfinite abort.$"
+               ${fault_run})
+with_fault(cli_nonfinite_aborts nonfinite-gradient:1:7)
+dptrain_expect(cli_nonfinite_skips 0 "1 step.s. skipped for non-finite gradients"
+               ${fault_run} --on-nonfinite skip)
+with_fault(cli_nonfinite_skips nonfinite-gradient:1:7)
+dptrain_expect(cli_replica_check_names_the_diverged_rank 1
+               "^dptrain: error: step 10: replica check failed .--check-replicas-every.: the parameters of rank.s. 1 differ from rank 0's$"
+               ${fault_run} --check-replicas-every 5)
+with_fault(cli_replica_check_names_the_diverged_rank diverge:1:7)
+dptrain_expect(cli_replica_check_passes 0 "^epoch 1/1" ${fault_run} --check-replicas-every 5)
+bad_option(cli_malformed_fault "DPTRAIN_FAULT='sometimes' is not KIND:RANK:STEP" train ${good_data})
+with_fault(cli_malformed_fault sometimes)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# signal_rank.sh SIGNAL RANK WAIT_FOR COMMAND...: starts an MPI job (COMMAND), waits until the
+# file WAIT_FOR exists and is not empty (or 3 s if WAIT_FOR is "-"), sends SIGNAL (e.g. TERM,
+# STOP, KILL) to the process of world rank RANK, and returns the job's exit status.
+set -u
+signal=$1 victim=$2 wait_for=$3
+shift 3
+"$@" &
+job=$!
+find_rank() {
+  for pid in $(pgrep -f "dptrain train"); do
+    if { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$victim"; then
+      echo "$pid"
+      return 0
+    fi
+  done
+  return 1
+}
+pid=""
+for _ in $(seq 300); do
+  pid=$(find_rank) && break
+  sleep 0.1
+done
+[ -n "$pid" ] || { echo "signal_rank: rank $victim never started"; kill "$job"; exit 1; }
+if [ "$wait_for" = - ]; then
+  sleep 3
+else
+  for _ in $(seq 600); do
+    [ -s "$wait_for" ] && break
+    sleep 0.1
+  done
+fi
+echo "signal_rank: SIG$signal to rank $victim (pid $pid)"
+kill -s "$signal" "$pid"
+wait "$job"
