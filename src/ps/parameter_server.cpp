@@ -1,6 +1,9 @@
 #include "dptrain/ps/parameter_server.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
 
 #include "dptrain/comm/mpi_check.hpp"
 #include "dptrain/comm/watchdog.hpp"
@@ -67,7 +70,7 @@ void ParameterServer::serve_synchronous_epoch() {
       for (size_t i = 0; i < n; ++i)
         sum[i] += gradient[i];
     }
-    adam_.step(params_.data(), sum);
+    apply(sum);
     for (size_t w = 0; w < workers; ++w)
       mpiCheck(MPI_Isend(params_.data(), count, MPI_FLOAT, worker_rank(w), kPullTag, world_.comm(),
                          &sends_[w]));
@@ -90,7 +93,7 @@ size_t ParameterServer::serve_asynchronous_epoch() {
     index = watchdog::wait_any(receives_, "a server waiting for the workers' gradients");
     const size_t w = static_cast<size_t>(index);
     const size_t step = gate_.push(index);
-    adam_.step(params_.data(), incoming_[w].data());
+    apply(incoming_[w].data());
     ++updates;
     if (gate_.pushes(index) < steps)
       mpiCheck(MPI_Irecv(incoming_[w].data(), count, MPI_FLOAT, worker_rank(w), kPushTag,
@@ -100,6 +103,21 @@ size_t ParameterServer::serve_asynchronous_epoch() {
   }
   watchdog::wait_all(sends_, "a server sending parameters to the workers");
   return updates;
+}
+
+void ParameterServer::apply(const float* gradient) {
+  ++updates_;
+  const std::string report =
+      nonfinite_report(cpu_, gradient, range_.size(), updates_, schedule_.nonfinite, range_.begin);
+  if (report.empty()) {
+    adam_.step(params_.data(), gradient);
+  } else if (schedule_.nonfinite.policy == NonFinitePolicy::abort) {
+    // Only this server knows: end the job from here (the workers wait for its answer).
+    throw std::runtime_error("parameter server: " + report);
+  } else {
+    std::fprintf(stderr, "dptrain: warning: rank %d (a parameter server): %s\n", world_.rank(),
+                 report.c_str());
+  }
 }
 
 void ParameterServer::send_ready_replies(std::vector<long>& pending) {

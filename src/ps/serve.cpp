@@ -17,6 +17,8 @@ void serve_parameters(const TrainConfig& config, const World& world, const PsPla
   schedule.epochs = config.epochs;
   schedule.async = config.ps_async;
   schedule.staleness = config.ps_staleness.value_or(0);
+  const ParameterLayout layout = Mlp::layout_for(mlp_widths(config));
+  schedule.nonfinite = {config.on_nonfinite, &layout};
   world.together([&] {  // Trainer::create's first agreement
     const MnistH5Reader reader(config.data_path);
     schedule.steps_per_epoch =

@@ -10,9 +10,9 @@
 
 namespace dptrain {
 
-bool check_finite(Backend& backend, const float* grads, size_t count, int64_t step,
-                  const NonFiniteCheck& check, size_t layout_offset) {
-  if (backend.all_finite(grads, count)) return true;
+std::string nonfinite_report(Backend& backend, const float* grads, size_t count, int64_t step,
+                             const NonFiniteCheck& check, size_t layout_offset) {
+  if (backend.all_finite(grads, count)) return "";
   std::string where = "the gradients";
   if (check.layout != nullptr)
     for (const TensorSlot& slot : check.layout->tensors()) {
@@ -23,12 +23,9 @@ bool check_finite(Backend& backend, const float* grads, size_t count, int64_t st
         break;
       }
     }
-  const std::string what =
-      "step " + std::to_string(step) + ": non-finite gradient (NaN or infinity) in " + where;
-  if (check.policy == NonFinitePolicy::abort)
-    throw AgreedError(what + " (--on-nonfinite abort)", kExitFailure);
-  warn0("%s; step skipped (--on-nonfinite skip)", what.c_str());
-  return false;
+  return "step " + std::to_string(step) + ": non-finite gradient (NaN or infinity) in " + where +
+         (check.policy == NonFinitePolicy::abort ? " (--on-nonfinite abort)"
+                                                 : "; step skipped (--on-nonfinite skip)");
 }
 
 AllreduceUpdate::AllreduceUpdate(Communicator& communicator, Backend& backend, size_t parameters,
@@ -51,7 +48,12 @@ bool AllreduceUpdate::apply(float* params, float* grads, int64_t step) {
   const size_t count = adam_.first_moment().size();
   communicator_.allreduce_sum(grads, count);
   // The summed gradients are the same on every rank, so every rank decides the same.
-  if (!check_finite(backend_, grads, count, step, check_)) return false;
+  const std::string report = nonfinite_report(backend_, grads, count, step, check_);
+  if (!report.empty()) {
+    if (check_.policy == NonFinitePolicy::abort) throw AgreedError(report, kExitFailure);
+    warn0("%s", report.c_str());
+    return false;
+  }
   adam_.step(params, grads);
   return true;
 }

@@ -100,3 +100,15 @@ with_fault(cli_replica_check_names_the_diverged_rank diverge:1:7)
 dptrain_expect(cli_replica_check_passes 0 "^epoch 1/1" ${fault_run} --check-replicas-every 5)
 bad_option(cli_malformed_fault "DPTRAIN_FAULT='sometimes' is not KIND:RANK:STEP" train ${good_data})
 with_fault(cli_malformed_fault sometimes)
+
+# In parameter-server mode the servers check the gradients they receive.
+set(ps_fault_run ${DPTRAIN_MPIEXEC} -np 4 -x DPTRAIN_FAULT ${dptrain} train ${good_data}
+                 --epochs 1 --batch-size 8 --mode ps)
+dptrain_expect(cli_ps_nonfinite_aborts 1
+               "^dptrain: error: rank 0: parameter server: step 7: non-finite gradient .NaN or infinity. in layer0/weight .--on-nonfinite abort.$"
+               ${ps_fault_run})
+with_fault(cli_ps_nonfinite_aborts nonfinite-gradient:2:7)
+dptrain_expect(cli_ps_nonfinite_skips 0
+               "^dptrain: warning: rank 0 .a parameter server.: step 7: non-finite gradient .* step skipped"
+               ${ps_fault_run} --on-nonfinite skip)
+with_fault(cli_ps_nonfinite_skips nonfinite-gradient:2:7)

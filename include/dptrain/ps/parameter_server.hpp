@@ -10,6 +10,7 @@
 #include "dptrain/optim/adam.hpp"
 #include "dptrain/ps/ps_plan.hpp"
 #include "dptrain/ps/staleness_gate.hpp"
+#include "dptrain/train/parameter_update.hpp"
 
 namespace dptrain {
 
@@ -18,6 +19,7 @@ struct ServerSchedule {
   int epochs = 0;
   bool async = false;
   size_t staleness = 0;
+  NonFiniteCheck nonfinite;  // applied by the server to the gradients it receives
 };
 
 // A server rank: it holds one range of the parameters and Adam's state for it, on the CPU.
@@ -44,6 +46,8 @@ class ParameterServer {
   size_t serve_asynchronous_epoch();
   int worker_rank(size_t worker) const;
   void send_ready_replies(std::vector<long>& pending);
+  // Adam on the server's range, unless the gradient is not finite (then abort or skip).
+  void apply(const float* gradient);
 
   const World& world_;
   PsPlan plan_;
@@ -58,6 +62,7 @@ class ParameterServer {
   std::vector<MPI_Request> receives_;
   std::vector<MPI_Request> sends_;
   StalenessGate gate_;
+  int64_t updates_ = 0;  // gradients applied or skipped since the start
 };
 
 }  // namespace dptrain

@@ -48,11 +48,10 @@ struct NonFiniteCheck {
   const ParameterLayout* layout = nullptr;  // names the tensor in messages
 };
 
-// Checks the gradients of a step; the same on every rank when called on summed gradients.
-// Returns true when they are all finite; under `abort` throws AgreedError naming the step and the
-// first tensor with a non-finite value; under `skip` warns and returns false.
-bool check_finite(Backend& backend, const float* grads, size_t count, int64_t step,
-                  const NonFiniteCheck& check, size_t layout_offset = 0);
+// Empty when the `count` gradients (elements layout_offset... of the flat buffer) are all finite;
+// otherwise what to report, naming the step and the first tensor with a NaN or an infinity.
+std::string nonfinite_report(Backend& backend, const float* grads, size_t count, int64_t step,
+                             const NonFiniteCheck& check, size_t layout_offset = 0);
 
 // Allreduce mode: sum the gradients across the replicas with the communicator, check them, then
 // Adam on every replica, identically.
