@@ -10,6 +10,7 @@ packages=(
   libopenblas-dev              # CPU GEMM
   libcli11-dev nlohmann-json3-dev libssl-dev
   libgtest-dev
+  slurm-wlm munge              # the Slurm tests start a one-node cluster
 )
 missing=()
 for package in "${packages[@]}"; do

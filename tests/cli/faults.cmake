@@ -112,3 +112,18 @@ dptrain_expect(cli_ps_nonfinite_skips 0
                "^dptrain: warning: rank 0 .a parameter server.: step 7: non-finite gradient .* step skipped"
                ${ps_fault_run} --on-nonfinite skip)
 with_fault(cli_ps_nonfinite_skips nonfinite-gradient:2:7)
+
+# The launchers.
+dptrain_expect(cli_launch_local 0 "^epoch 1/1 " ${PROJECT_SOURCE_DIR}/launch/dptrain-local
+               ${good_data} --epochs 1 --batch-size 8 --device cpu)
+set_property(TEST cli_launch_local APPEND PROPERTY ENVIRONMENT "DPTRAIN=${CMAKE_BINARY_DIR}/dptrain")
+dptrain_expect(cli_launch_local_oversubscribed 0
+               "^dptrain-local: mpirun -np 64 .*--oversubscribe --bind-to none .* --device cpu$"
+               ${PROJECT_SOURCE_DIR}/launch/dptrain-local --np 64 --dry-run ${good_data} --device cpu)
+dptrain_expect(cli_launch_local_binds 0 "^dptrain-local: mpirun -np 1 .*--map-by slot:PE=[0-9]+ --bind-to core "
+               ${PROJECT_SOURCE_DIR}/launch/dptrain-local --np 1 --dry-run ${good_data})
+dptrain_expect(cli_launch_single 0 "^epoch 1/1 " ${PROJECT_SOURCE_DIR}/launch/dptrain-single
+               ${good_data} --epochs 1 --batch-size 8)
+foreach(test cli_launch_local_oversubscribed cli_launch_local_binds cli_launch_single)
+  set_property(TEST ${test} APPEND PROPERTY ENVIRONMENT "DPTRAIN=${CMAKE_BINARY_DIR}/dptrain")
+endforeach()

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# sbatch_test.sh CASE DPTRAIN DATA: a real one-node Slurm cluster (slurm_cluster.sh), started
+# here and stopped on exit, runs slurm/train-cpu.sbatch. Cases:
+#   train    the job trains 2 epochs of 2 x 16 rows and reaches 96% test accuracy;
+#   requeue  SIGUSR1 to the job (what --signal=USR1@120 sends before the time limit) stops it
+#            with a checkpoint, the job requeues itself, resumes and finishes;
+#   kill     SIGKILL to one task: the job ends, failed, within 30 s.
+set -u
+case=$1 dptrain=$2 data=$3
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+cluster=$work/cluster
+cleanup() {
+  [ -n "${job:-}" ] && scancel "$job" 2>/dev/null
+  bash "$repo/tests/slurm/slurm_cluster.sh" stop "$cluster"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; [ -n "${out:-}" ] && [ -f "$out" ] && cat "$out"; exit 1; }
+
+eval "$(bash "$repo/tests/slurm/slurm_cluster.sh" start "$cluster")" || fail "no Slurm cluster"
+export DPTRAIN_HOME=$repo DPTRAIN=$dptrain DPTRAIN_DATA=$data DPTRAIN_CHECKPOINTS=$work/checkpoints
+cd "$work"
+
+wait_for_line() {  # wait_for_line REGEX SECONDS
+  for _ in $(seq $(($2 * 10))); do
+    grep -Eq "$1" "$out" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "no line matching '$1' within $2 s"
+}
+wait_for_end() {  # wait_for_end SECONDS: until the job leaves the queue
+  for _ in $(seq $(($1 * 10))); do
+    squeue -h -j "$job" 2>/dev/null | grep -q . || return 0
+    sleep 0.1
+  done
+  fail "job $job still in the queue after $1 s"
+}
+job_state() { scontrol show job "$job" | grep -o "JobState=[A-Z_]*" | cut -d= -f2; }
+
+case "$case" in
+  train)
+    out=$work/train.out
+    sbatch --wait --output="$out" "$repo/slurm/train-cpu.sbatch" --epochs 2 --batch-size 16 ||
+      fail "the job failed"
+    cat "$out"
+    accuracy=$(sed -n 's/^epoch 2\/2 .*test accuracy \([0-9.]*\)%.*/\1/p' "$out")
+    [ -n "$accuracy" ] || fail "the job did not finish its 2 epochs"
+    awk -v a="$accuracy" 'BEGIN { exit !(a >= 96.0) }' || fail "test accuracy $accuracy% < 96%"
+    echo "PASS: the sbatch job trained to $accuracy%"
+    ;;
+  requeue)
+    out=$work/requeue.out
+    job=$(sbatch --parsable --output="$out" "$repo/slurm/train-cpu.sbatch" --epochs 3 \
+      --batch-size 16) || fail "sbatch failed"
+    wait_for_line "^epoch 1/3 " 120
+    scancel --signal=USR1 "$job"
+    wait_for_line "requeueing job $job" 60
+    # A requeued job waits (Reason=BeginTime) before it may start again; let it start now.
+    for _ in $(seq 100); do
+      [ "$(job_state)" = PENDING ] && break
+      sleep 0.1
+    done
+    # ... once the old run's step daemons are gone (the new run reuses their step ids).
+    for _ in $(seq 300); do
+      pgrep -f "slurmstepd: \[$job\." >/dev/null || break
+      sleep 0.1
+    done
+    scontrol update JobId="$job" StartTime=now || fail "cannot release the requeued job"
+    wait_for_end 300
+    cat "$out"
+    grep -q "^dptrain: stopped by SIGUSR1 at epoch .*; checkpoint .*; continue with --resume" "$out" ||
+      fail "no stop on SIGUSR1"
+    grep -q "^resumed from .*ckpt-" "$out" || fail "the requeued job did not resume"
+    grep -q "^epoch 3/3 " "$out" || fail "the resumed job did not finish"
+    [ "$(job_state)" = COMPLETED ] || fail "job state $(job_state)"
+    echo "PASS: SIGUSR1, checkpoint, requeue, resume, completed"
+    ;;
+  kill)
+    out=$work/kill.out
+    job=$(sbatch --parsable --output="$out" "$repo/slurm/train-cpu.sbatch" --epochs 200) ||
+      fail "sbatch failed"
+    wait_for_line "^epoch 1/200 " 120
+    victim=""
+    for pid in $(pgrep -f "dptrain train"); do
+      { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qx "SLURM_PROCID=1" && victim=$pid
+    done
+    [ -n "$victim" ] || fail "task 1 not found"
+    kill -9 "$victim"
+    start=$(date +%s)
+    wait_for_end 30
+    elapsed=$(($(date +%s) - start))
+    cat "$out"
+    state=$(job_state)
+    [ "$state" = FAILED ] || fail "job state $state, expected FAILED"
+    echo "PASS: task 1 killed, the job ended $state within $elapsed s"
+    ;;
+  *) fail "unknown case $case" ;;
+esac
