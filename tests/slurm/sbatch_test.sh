@@ -29,14 +29,19 @@ wait_for_line() {  # wait_for_line REGEX SECONDS
   done
   fail "no line matching '$1' within $2 s"
 }
-wait_for_end() {  # wait_for_end SECONDS: until the job leaves the queue
-  for _ in $(seq $(($1 * 10))); do
-    squeue -h -j "$job" 2>/dev/null | grep -q . || return 0
+job_state() { scontrol show job "$job" 2>/dev/null | grep -o "JobState=[A-Z_]*" | cut -d= -f2; }
+wait_for_state() {  # wait_for_state SECONDS STATE...: until the job is in one of the states
+  local seconds=$1
+  shift
+  for _ in $(seq $((seconds * 10))); do
+    local state
+    state=$(job_state)
+    for wanted in "$@"; do [ "$state" = "$wanted" ] && return 0; done
     sleep 0.1
   done
-  fail "job $job still in the queue after $1 s"
+  fail "job $job is $(job_state) after $seconds s, not $*"
 }
-job_state() { scontrol show job "$job" | grep -o "JobState=[A-Z_]*" | cut -d= -f2; }
+wait_for_end() { wait_for_state "$1" COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL OUT_OF_MEMORY; }
 
 case "$case" in
   train)
@@ -56,17 +61,15 @@ case "$case" in
     wait_for_line "^epoch 1/3 " 120
     scancel --signal=USR1 "$job"
     wait_for_line "requeueing job $job" 60
-    # A requeued job waits (Reason=BeginTime) before it may start again; let it start now.
-    for _ in $(seq 100); do
-      [ "$(job_state)" = PENDING ] && break
-      sleep 0.1
-    done
-    # ... once the old run's step daemons are gone (the new run reuses their step ids).
+    # A requeued job waits (Reason=BeginTime) before it may start again; let it start now,
+    # once the old run's step daemons are gone (the new run reuses their step ids).
+    wait_for_state 60 PENDING
     for _ in $(seq 300); do
       pgrep -f "slurmstepd: \[$job\." >/dev/null || break
       sleep 0.1
     done
     scontrol update JobId="$job" StartTime=now || fail "cannot release the requeued job"
+    wait_for_state 60 RUNNING COMPLETED
     wait_for_end 300
     cat "$out"
     grep -q "^dptrain: stopped by SIGUSR1 at epoch .*; checkpoint .*; continue with --resume" "$out" ||
