@@ -154,10 +154,14 @@ void validate(const TrainConfig& config, int world_size) {
           "--precision tf32 is for cuBLAS; --device cpu computes in fp32");
   require(!config.resume || !config.checkpoint_dir.empty(), "--resume needs --checkpoint-dir");
   require(!config.allow_resize || config.resume, "--allow-resize goes with --resume");
-  if (config.mode == TrainMode::ps) {
-    // The servers hold the optimizer; checkpointing them and stopping on signals is not built.
-    require(config.checkpoint_dir.empty() && config.check_replicas_every == 0,
-            "--checkpoint-dir and --check-replicas-every are not supported with --mode ps yet");
+  if (config.mode == TrainMode::ps && config.ps_async) {
+    // Asynchronous workers are at different steps: only epoch ends are common ground.
+    require(config.checkpoint_every == 0,
+            "--checkpoint-every needs aligned steps; asynchronous parameter servers checkpoint "
+            "at the end of every epoch");
+    require(config.check_replicas_every == 0,
+            "--check-replicas-every needs aligned steps; asynchronous replicas differ within an "
+            "epoch");
   }
   if (config.mode == TrainMode::allreduce) {
     require(!config.ps_servers, "--ps-servers needs --mode ps");

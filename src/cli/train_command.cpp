@@ -70,8 +70,13 @@ int run_train(const TrainConfig& config, const World& world) {
           static_cast<size_t>(config.batch_size) * static_cast<size_t>(replicas.size()));
   });
   const Runtime runtime = make_runtime(config, world, replicas, is_server);
+  install_stop_handlers();
   if (is_server) {
-    serve_parameters(config, world, *plan);
+    try {
+      serve_parameters(config, world, *plan, /*stop_signals=*/true);
+    } catch (const StopRequested&) {
+      return kExitStopped;  // the first worker says why
+    }
     return kExitOk;
   }
 
@@ -115,10 +120,7 @@ int run_train(const TrainConfig& config, const World& world) {
   }
 
   ConsoleReporter reporter(config.epochs, wants_progress_bar(config.progress), metrics.get());
-  if (!ps) {
-    install_stop_handlers();
-    trainer->enable_stop_signals();
-  }
+  trainer->enable_stop_signals();
   try {
     trainer->fit(is_printer() ? &reporter : nullptr);
   } catch (const StopRequested& stop) {

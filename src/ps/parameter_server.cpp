@@ -7,22 +7,32 @@
 
 #include "dptrain/comm/mpi_check.hpp"
 #include "dptrain/comm/watchdog.hpp"
+#include "dptrain/ps/ps_checkpoint.hpp"
 #include "dptrain/ps/ps_worker.hpp"
+#include "dptrain/train/trainer.hpp"
 
 namespace dptrain {
 
-ParameterServer::ParameterServer(const World& world, const PsPlan& plan, const AdamOptions& options,
-                                 const ServerSchedule& schedule)
+ParameterServer::ParameterServer(const World& world, const PsPlan& plan, const TrainConfig& config,
+                                 size_t steps_per_epoch, const std::vector<int>& widths,
+                                 bool stop_signals)
     : world_(world),
       plan_(plan),
       range_(plan.ranges.at(static_cast<size_t>(world.rank()))),
-      schedule_(schedule),
+      config_(config),
+      widths_(widths),
+      layout_(Mlp::layout_for(widths)),
+      steps_per_epoch_(steps_per_epoch),
+      global_batch_(static_cast<size_t>(config.batch_size) * static_cast<size_t>(plan.workers)),
+      nonfinite_{config.on_nonfinite, &layout_},
+      steps_(step_schedule(config, stop_signals)),
+      stop_(world.comm()),
       params_(cpu_, range_.size()),
-      adam_(cpu_, range_.size(), options),
+      adam_(cpu_, range_.size(), config.adam),
       sum_(cpu_, range_.size()),
       receives_(static_cast<size_t>(plan.workers), MPI_REQUEST_NULL),
       sends_(static_cast<size_t>(plan.workers), MPI_REQUEST_NULL),
-      gate_(plan.workers, schedule.steps_per_epoch, schedule.staleness) {
+      gate_(plan.workers, steps_per_epoch, config.ps_staleness.value_or(0)) {
   for (int w = 0; w < plan_.workers; ++w) {
     incoming_.emplace_back(cpu_, range_.size());
     outgoing_.emplace_back(range_.size());
@@ -41,23 +51,61 @@ void ParameterServer::initialize(const Mlp& model, uint64_t seed) {
             initial.begin() + static_cast<ptrdiff_t>(range_.end), params_.data());
 }
 
+void ParameterServer::resume() {
+  const Checkpoint checkpoint =
+      share_newest_checkpoint(world_, config_, layout_, global_batch_, plan_.workers);
+  const auto range_of = [&](const std::vector<float>& whole, float* into) {
+    std::copy(whole.begin() + static_cast<ptrdiff_t>(range_.begin),
+              whole.begin() + static_cast<ptrdiff_t>(range_.end), into);
+  };
+  range_of(checkpoint.params, params_.data());
+  range_of(checkpoint.adam_m, adam_.first_moment().data());
+  range_of(checkpoint.adam_v, adam_.second_moment().data());
+  adam_.set_steps_taken(checkpoint.adam_steps);
+  position_ = resume_position(checkpoint, global_batch_, steps_per_epoch_);
+}
+
 void ParameterServer::run() {
-  for (int epoch = 1; epoch <= schedule_.epochs; ++epoch) {
-    size_t updates = schedule_.steps_per_epoch;
-    if (schedule_.async) {
+  while (position_.epoch <= config_.epochs) {
+    const int epoch = position_.epoch;
+    size_t updates = steps_per_epoch_;
+    if (config_.ps_async) {
       updates = serve_asynchronous_epoch();
+      position_.global_step += static_cast<int64_t>(steps_per_epoch_);
     } else {
       serve_synchronous_epoch();
     }
     exchange_epoch_report(world_, {gate_.max_lead_seen(), updates});
+    position_ = {epoch + 1, 0, position_.global_step, 0.0};
+    const std::string checkpoint = steps_.checkpoint_at_epoch_end() ? save_checkpoint() : "";
+    if (steps_.stop_check_at_epoch_end()) stop_if_agreed(checkpoint);
   }
+}
+
+void ParameterServer::between_steps() {
+  if (steps_.stop_check_after(position_.global_step)) stop_if_agreed("");
+  if (steps_.checkpoint_after(position_.global_step)) save_checkpoint();
+}
+
+void ParameterServer::stop_if_agreed(const std::string& checkpoint_just_written) {
+  dptrain::stop_if_agreed(stop_, steps_, position_, steps_per_epoch_, checkpoint_just_written,
+                          [this] { return save_checkpoint(); });
+}
+
+std::string ParameterServer::save_checkpoint() {
+  const ServerState state{params_.data(), adam_.first_moment().data(), adam_.second_moment().data(),
+                          adam_.steps_taken()};
+  const CheckpointPlace place{config_.checkpoint_dir, config_.keep_checkpoints, &layout_};
+  return save_ps_checkpoint(
+      world_, plan_, checkpoint_header(config_, position_, plan_.workers, global_batch_, widths_),
+      0.0, &state, place);
 }
 
 void ParameterServer::serve_synchronous_epoch() {
   const size_t n = range_.size();
   const int count = static_cast<int>(n);
   const size_t workers = static_cast<size_t>(plan_.workers);
-  for (size_t step = 0; step < schedule_.steps_per_epoch; ++step) {
+  for (size_t step = position_.step; step < steps_per_epoch_; ++step) {
     for (size_t w = 0; w < workers; ++w)
       mpiCheck(MPI_Irecv(incoming_[w].data(), count, MPI_FLOAT, worker_rank(w), kPushTag,
                          world_.comm(), &receives_[w]));
@@ -75,13 +123,16 @@ void ParameterServer::serve_synchronous_epoch() {
       mpiCheck(MPI_Isend(params_.data(), count, MPI_FLOAT, worker_rank(w), kPullTag, world_.comm(),
                          &sends_[w]));
     watchdog::wait_all(sends_, "a server sending parameters to the workers");
+    position_.step = step + 1;
+    ++position_.global_step;
+    between_steps();
   }
 }
 
 size_t ParameterServer::serve_asynchronous_epoch() {
   const int count = static_cast<int>(range_.size());
   const size_t workers = static_cast<size_t>(plan_.workers);
-  const size_t steps = schedule_.steps_per_epoch;
+  const size_t steps = steps_per_epoch_;
   gate_.begin_epoch();
   for (size_t w = 0; w < workers; ++w)
     mpiCheck(MPI_Irecv(incoming_[w].data(), count, MPI_FLOAT, worker_rank(w), kPushTag,
@@ -108,10 +159,10 @@ size_t ParameterServer::serve_asynchronous_epoch() {
 void ParameterServer::apply(const float* gradient) {
   ++updates_;
   const std::string report =
-      nonfinite_report(cpu_, gradient, range_.size(), updates_, schedule_.nonfinite, range_.begin);
+      nonfinite_report(cpu_, gradient, range_.size(), updates_, nonfinite_, range_.begin);
   if (report.empty()) {
     adam_.step(params_.data(), gradient);
-  } else if (schedule_.nonfinite.policy == NonFinitePolicy::abort) {
+  } else if (nonfinite_.policy == NonFinitePolicy::abort) {
     // Only this server knows: end the job from here (the workers wait for its answer).
     throw std::runtime_error("parameter server: " + report);
   } else {

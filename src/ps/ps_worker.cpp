@@ -4,6 +4,7 @@
 
 #include "dptrain/comm/mpi_check.hpp"
 #include "dptrain/comm/watchdog.hpp"
+#include "dptrain/ps/ps_checkpoint.hpp"
 #include "dptrain/train/trainer.hpp"
 
 namespace dptrain {
@@ -73,6 +74,17 @@ void PsWorkerUpdate::end_epoch(EpochMetrics& metrics) {
   ps.updates_per_server = report.updates_per_server;
   ps.max_staleness = report.max_staleness;
   metrics.ps = ps;
+}
+
+std::string PsWorkerUpdate::save_checkpoint(const World& everyone, Checkpoint checkpoint,
+                                            double local_loss, const float* /*params*/,
+                                            const CheckpointPlace& place) {
+  // The servers hold the parameters and Adam's state; a worker brings its share of the loss.
+  return save_ps_checkpoint(everyone, plan_, std::move(checkpoint), local_loss, nullptr, place);
+}
+
+void PsWorkerUpdate::restore(float* params, const Checkpoint& checkpoint) {
+  backend_.copy_to_device(params, checkpoint.params.data(), parameters_ * sizeof(float));
 }
 
 PsEpochReport exchange_epoch_report(const World& world, const PsEpochReport& mine) {

@@ -10,25 +10,22 @@
 
 namespace dptrain {
 
-void serve_parameters(const TrainConfig& config, const World& world, const PsPlan& plan) {
+void serve_parameters(const TrainConfig& config, const World& world, const PsPlan& plan,
+                      bool stop_signals) {
   CpuBackend layout_only(1);
   std::unique_ptr<Mlp> model;
-  ServerSchedule schedule;
-  schedule.epochs = config.epochs;
-  schedule.async = config.ps_async;
-  schedule.staleness = config.ps_staleness.value_or(0);
-  const ParameterLayout layout = Mlp::layout_for(mlp_widths(config));
-  schedule.nonfinite = {config.on_nonfinite, &layout};
-  world.together([&] {  // Trainer::create's first agreement
-    const MnistH5Reader reader(config.data_path);
-    schedule.steps_per_epoch =
+  size_t steps_per_epoch = 0;
+  world.together([&] {                             // Trainer::create's first agreement
+    const MnistH5Reader reader(config.data_path);  // the header only: servers hold no data
+    steps_per_epoch =
         ShardedSampler(reader.train_rows(), config.batch_size, 0, plan.workers, config.seed)
             .steps_per_epoch();
     model = std::make_unique<Mlp>(layout_only, mlp_widths(config), 1);
   });
   check_same_model(world, *model);
-  ParameterServer server(world, plan, config.adam, schedule);
+  ParameterServer server(world, plan, config, steps_per_epoch, model->widths(), stop_signals);
   server.initialize(*model, config.seed);
+  if (config.resume) server.resume();
   server.run();
 }
 

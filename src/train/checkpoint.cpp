@@ -206,3 +206,107 @@ CheckpointChoice newest_checkpoint(const std::string& dir) {
 }
 
 }  // namespace dptrain
+
+namespace dptrain {
+namespace {
+
+template <class T>
+void share(const World& world, std::vector<T>& values) {
+  uint64_t count = values.size();
+  world.broadcast_bytes(&count, sizeof count, 0);
+  values.resize(count);
+  world.broadcast_bytes(values.data(), count * sizeof(T), 0);
+}
+
+void share(const World& world, std::string& text) {
+  std::vector<char> bytes(text.begin(), text.end());
+  share(world, bytes);
+  text.assign(bytes.begin(), bytes.end());
+}
+
+}  // namespace
+
+Checkpoint checkpoint_header(const TrainConfig& config, const TrainingPosition& position,
+                             int replicas, size_t global_batch, const std::vector<int>& widths) {
+  Checkpoint checkpoint;
+  checkpoint.position = position;
+  checkpoint.world_size = replicas;
+  checkpoint.global_batch = global_batch;
+  checkpoint.seed = config.seed;
+  checkpoint.widths.assign(widths.begin(), widths.end());
+  checkpoint.config_json = config_to_json(config);
+  return checkpoint;
+}
+
+TrainingPosition resume_position(const Checkpoint& checkpoint, size_t global_batch,
+                                 size_t steps_per_epoch) {
+  TrainingPosition position = checkpoint.position;
+  if (checkpoint.global_batch != global_batch) {
+    const size_t samples = position.step * checkpoint.global_batch;
+    position.step = std::min(steps_per_epoch, (samples + global_batch - 1) / global_batch);
+  }
+  return position;
+}
+
+std::string share_path(const World& world, std::string path) {
+  share(world, path);
+  return path;
+}
+
+Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config,
+                                   const ParameterLayout& layout, size_t global_batch,
+                                   int replicas) {
+  Checkpoint checkpoint;
+  std::string path;
+  world.together([&] {
+    if (!world.is_root()) return;
+    const CheckpointChoice choice = newest_checkpoint(config.checkpoint_dir);
+    for (const std::string& reason : choice.passed_over)
+      std::fprintf(stderr, "dptrain: warning: --resume passes over %s\n", reason.c_str());
+    path = choice.path;
+    checkpoint = read_checkpoint(path, layout);
+    const std::string refused = "refusing to resume from '" + path + "': ";
+    if (checkpoint.seed != config.seed)
+      throw InputError(refused + "it was trained with --seed " + std::to_string(checkpoint.seed) +
+                       ", this run has --seed " + std::to_string(config.seed));
+    if (checkpoint.global_batch != global_batch && !config.allow_resize)
+      throw InputError(refused + "it was written by " + std::to_string(checkpoint.world_size) +
+                       " ranks with a global batch of " + std::to_string(checkpoint.global_batch) +
+                       ", this run has " + std::to_string(replicas) +
+                       " ranks and a global batch of " + std::to_string(global_batch) +
+                       " (--allow-resize resumes anyway; the epoch's order then changes)");
+    if (config.mode == TrainMode::ps && config.ps_async && checkpoint.position.step != 0)
+      throw InputError(refused +
+                       "it stands within an epoch, and asynchronous parameter servers "
+                       "resume only from the end of an epoch");
+  });
+  share(world, path);
+  struct Numbers {
+    int64_t epoch, step, global_step, world_size, global_batch, adam_steps;
+    uint64_t seed;
+    double loss;
+  } numbers{checkpoint.position.epoch,
+            static_cast<int64_t>(checkpoint.position.step),
+            checkpoint.position.global_step,
+            checkpoint.world_size,
+            static_cast<int64_t>(checkpoint.global_batch),
+            checkpoint.adam_steps,
+            checkpoint.seed,
+            checkpoint.position.epoch_loss_sum};
+  world.broadcast_bytes(&numbers, sizeof numbers, 0);
+  checkpoint.position = {static_cast<int>(numbers.epoch), static_cast<size_t>(numbers.step),
+                         numbers.global_step, numbers.loss};
+  checkpoint.world_size = static_cast<int>(numbers.world_size);
+  checkpoint.global_batch = static_cast<size_t>(numbers.global_batch);
+  checkpoint.adam_steps = numbers.adam_steps;
+  checkpoint.seed = numbers.seed;
+  share(world, checkpoint.widths);
+  share(world, checkpoint.config_json);
+  share(world, checkpoint.params);
+  share(world, checkpoint.adam_m);
+  share(world, checkpoint.adam_v);
+  checkpoint.source = path;
+  return checkpoint;
+}
+
+}  // namespace dptrain

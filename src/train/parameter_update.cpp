@@ -58,4 +58,43 @@ bool AllreduceUpdate::apply(float* params, float* grads, int64_t step) {
   return true;
 }
 
+namespace {
+
+template <class T>
+std::vector<T> download(Backend& backend, const T* data, size_t count) {
+  std::vector<T> host(count);
+  backend.copy_to_host(host.data(), data, count * sizeof(T));
+  return host;
+}
+
+}  // namespace
+
+std::string AllreduceUpdate::save_checkpoint(const World& everyone, Checkpoint checkpoint,
+                                             double local_loss, const float* params,
+                                             const CheckpointPlace& place) {
+  double loss = local_loss;
+  everyone.sum({&loss, 1});
+  checkpoint.position.epoch_loss_sum = loss;
+  std::string path;
+  if (everyone.is_root()) {  // the replicas are identical: rank 0's state is everyone's
+    const size_t count = adam_.first_moment().size();
+    checkpoint.params = download(backend_, params, count);
+    checkpoint.adam_m = download(backend_, adam_.first_moment().data(), count);
+    checkpoint.adam_v = download(backend_, adam_.second_moment().data(), count);
+    checkpoint.adam_steps = adam_.steps_taken();
+    path = write_checkpoint(place.dir, *place.layout, checkpoint, place.keep);
+  }
+  return share_path(everyone, path);
+}
+
+void AllreduceUpdate::restore(float* params, const Checkpoint& checkpoint) {
+  backend_.copy_to_device(params, checkpoint.params.data(),
+                          checkpoint.params.size() * sizeof(float));
+  backend_.copy_to_device(adam_.first_moment().data(), checkpoint.adam_m.data(),
+                          adam_.first_moment().bytes());
+  backend_.copy_to_device(adam_.second_moment().data(), checkpoint.adam_v.data(),
+                          adam_.second_moment().bytes());
+  adam_.set_steps_taken(checkpoint.adam_steps);
+}
+
 }  // namespace dptrain

@@ -4,22 +4,16 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <limits>
 
 #include "dptrain/core/log.hpp"
 #include "dptrain/core/random.hpp"
-#include "dptrain/core/stop_signal.hpp"
 #include "dptrain/data/mnist_format.hpp"
 
 namespace dptrain {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// How often (in steps) the ranks agree on stop signals: cheap (one float around the ring), and
-// a signal is answered within this many steps.
-constexpr int64_t kStopCheckSteps = 10;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -30,13 +24,6 @@ DeviceArray<T> upload(Backend& backend, const std::vector<T>& host) {
   DeviceArray<T> array(backend, host.size());
   backend.copy_to_device(array.data(), host.data(), array.bytes());
   return array;
-}
-
-template <class T>
-std::vector<T> download(Backend& backend, const DeviceArray<T>& array) {
-  std::vector<T> host(array.size());
-  backend.copy_to_host(host.data(), array.data(), array.bytes());
-  return host;
 }
 
 }  // namespace
@@ -63,18 +50,19 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const World&
   std::unique_ptr<Trainer> trainer;
   everyone.together([&] {
     const MnistH5Reader reader(config.data_path);
-    trainer.reset(new Trainer(config, replicas, update, backend, reader));
+    trainer.reset(new Trainer(config, replicas, everyone, update, backend, reader));
   });
   check_same_model(everyone, trainer->model_);
   update.initialize(trainer->params_.data(), trainer->model_, config.seed);
-  if (config.resume) trainer->resume(everyone);
+  if (config.resume) trainer->resume();
   return trainer;
 }
 
-Trainer::Trainer(const TrainConfig& config, const World& world, ParameterUpdate& update,
-                 Backend& backend, const MnistH5Reader& reader)
+Trainer::Trainer(const TrainConfig& config, const World& world, const World& everyone,
+                 ParameterUpdate& update, Backend& backend, const MnistH5Reader& reader)
     : config_(config),
       world_(world),
+      everyone_(everyone),
       update_(update),
       backend_(backend),
       sampler_(reader.train_rows(), config.batch_size, world.rank(), world.size(), config.seed),
@@ -82,8 +70,8 @@ Trainer::Trainer(const TrainConfig& config, const World& world, ParameterUpdate&
       evaluator_(backend, world, reader, model_, config.eval_batch_size),
       grad_scale_(update.gradient_scale(sampler_.local_batch(), sampler_.global_batch())),
       fault_(fault_from_environment()),
-      control_(world.comm()) {
-  control_.reserve(2);
+      schedule_(step_schedule(config, false)),
+      stop_(everyone.comm()) {
   const LabeledImages train = reader.read_train(sampler_.shard());
   train_rows_ = train.rows;
   train_images_ = upload(backend_, train.images);
@@ -102,49 +90,12 @@ Trainer::Trainer(const TrainConfig& config, const World& world, ParameterUpdate&
   loss_sum_ = DeviceArray<double>(backend_, 1);
 }
 
-void Trainer::resume(const World& agreement) {
-  std::string path;
-  agreement.together([&] {
-    if (!world_.is_root()) return;
-    const CheckpointChoice choice = newest_checkpoint(config_.checkpoint_dir);
-    for (const std::string& reason : choice.passed_over)
-      warn0("--resume passes over %s", reason.c_str());
-    path = choice.path;
-  });
-  uint64_t length = path.size();
-  world_.broadcast_bytes(&length, sizeof length, 0);
-  path.resize(length);
-  world_.broadcast_bytes(path.data(), length, 0);
-
-  agreement.together([&] {
-    const Checkpoint checkpoint = read_checkpoint(path, model_.layout());
-    const std::string refused = "refusing to resume from '" + path + "': ";
-    if (checkpoint.seed != config_.seed)
-      throw InputError(refused + "it was trained with --seed " + std::to_string(checkpoint.seed) +
-                       ", this run has --seed " + std::to_string(config_.seed));
-    if (checkpoint.global_batch != sampler_.global_batch() && !config_.allow_resize)
-      throw InputError(refused + "it was written by " + std::to_string(checkpoint.world_size) +
-                       " ranks with a global batch of " + std::to_string(checkpoint.global_batch) +
-                       ", this run has " + std::to_string(world_.size()) +
-                       " ranks and a global batch of " + std::to_string(sampler_.global_batch()) +
-                       " (--allow-resize resumes anyway; the epoch's order then changes)");
-    Adam* adam = update_.optimizer();
-    if (adam == nullptr) throw InputError("--resume needs --mode allreduce");
-    backend_.copy_to_device(params_.data(), checkpoint.params.data(), params_.bytes());
-    backend_.copy_to_device(adam->first_moment().data(), checkpoint.adam_m.data(),
-                            adam->first_moment().bytes());
-    backend_.copy_to_device(adam->second_moment().data(), checkpoint.adam_v.data(),
-                            adam->second_moment().bytes());
-    adam->set_steps_taken(checkpoint.adam_steps);
-    position_ = checkpoint.position;
-    if (checkpoint.global_batch != sampler_.global_batch()) {
-      // The same share of the epoch's samples, in steps of the new global batch.
-      const size_t samples = position_.step * checkpoint.global_batch;
-      position_.step = std::min(sampler_.steps_per_epoch(),
-                                (samples + sampler_.global_batch() - 1) / sampler_.global_batch());
-    }
-  });
-  resumed_from_ = path;
+void Trainer::resume() {
+  const Checkpoint checkpoint = share_newest_checkpoint(everyone_, config_, model_.layout(),
+                                                        sampler_.global_batch(), world_.size());
+  update_.restore(params_.data(), checkpoint);
+  position_ = resume_position(checkpoint, sampler_.global_batch(), sampler_.steps_per_epoch());
+  resumed_from_ = checkpoint.source;
 }
 
 void Trainer::begin_epoch(int epoch) {
@@ -185,29 +136,13 @@ void Trainer::between_steps() {
   const int64_t step = position_.global_step;
   if (config_.check_replicas_every > 0 && step % config_.check_replicas_every == 0)
     check_replicas();
-  const std::string stopped_by = stop_checks_ && step % kStopCheckSteps == 0 ? agreed_stop() : "";
-  if (!stopped_by.empty()) {
-    const std::string path = config_.checkpoint_dir.empty() ? "" : save_checkpoint();
-    throw StopRequested(
-        "stopped by " + stopped_by + " at epoch " + std::to_string(position_.epoch) + ", step " +
-            std::to_string(position_.step) + " of " + std::to_string(sampler_.steps_per_epoch()) +
-            (path.empty() ? "; no --checkpoint-dir, so nothing was saved"
-                          : "; checkpoint " + path + "; continue with --resume"),
-        kExitStopped);
-  }
-  if (!config_.checkpoint_dir.empty() && config_.checkpoint_every > 0 &&
-      step % config_.checkpoint_every == 0)
-    save_checkpoint();
+  if (schedule_.stop_check_after(step)) stop_if_agreed("");
+  if (schedule_.checkpoint_after(step)) save_checkpoint();
 }
 
-std::string Trainer::agreed_stop() {
-  // How many ranks received each stop signal, summed around the ring.
-  float received[2] = {stop_signal() == SIGTERM ? 1.0f : 0.0f,
-                       stop_signal() == SIGUSR1 ? 1.0f : 0.0f};
-  control_.sum(received, 2);
-  if (received[0] > 0.0f) return "SIGTERM";
-  if (received[1] > 0.0f) return "SIGUSR1";
-  return "";
+void Trainer::stop_if_agreed(const std::string& checkpoint_just_written) {
+  dptrain::stop_if_agreed(stop_, schedule_, position_, sampler_.steps_per_epoch(),
+                          checkpoint_just_written, [this] { return save_checkpoint(); });
 }
 
 void Trainer::check_replicas() {
@@ -226,32 +161,19 @@ void Trainer::check_replicas() {
                       kExitFailure);
 }
 
-double Trainer::epoch_loss_so_far() {
+double Trainer::local_epoch_loss() {
   double loss = 0.0;
   backend_.copy_to_host(&loss, loss_sum_.data(), sizeof loss);
-  world_.sum({&loss, 1});
   return loss;
 }
 
 std::string Trainer::save_checkpoint() {
-  Checkpoint checkpoint;
-  checkpoint.position = position_;
-  checkpoint.position.epoch_loss_sum = position_.step > 0 ? epoch_loss_so_far() : 0.0;
-  if (!world_.is_root()) return "";
-  checkpoint.world_size = world_.size();
-  checkpoint.global_batch = sampler_.global_batch();
-  checkpoint.seed = config_.seed;
-  for (int width : model_.widths())
-    checkpoint.widths.push_back(width);
-  checkpoint.config_json = config_to_json(config_);
-  checkpoint.params = parameters();
-  if (Adam* adam = update_.optimizer()) {
-    checkpoint.adam_steps = adam->steps_taken();
-    checkpoint.adam_m = download(backend_, adam->first_moment());
-    checkpoint.adam_v = download(backend_, adam->second_moment());
-  }
-  return write_checkpoint(config_.checkpoint_dir, model_.layout(), checkpoint,
-                          config_.keep_checkpoints);
+  const Checkpoint header = checkpoint_header(config_, position_, world_.size(),
+                                              sampler_.global_batch(), model_.widths());
+  // Within an epoch the checkpoint carries its loss so far; at its end there is none.
+  const double loss = position_.step > 0 ? local_epoch_loss() : 0.0;
+  const CheckpointPlace place{config_.checkpoint_dir, config_.keep_checkpoints, &model_.layout()};
+  return update_.save_checkpoint(everyone_, header, loss, params_.data(), place);
 }
 
 Evaluation Trainer::evaluate() {
@@ -270,7 +192,8 @@ EpochMetrics Trainer::run_epoch(int epoch, TrainingObserver* observer) {
     between_steps();
   }
   EpochMetrics metrics;
-  const double loss = epoch_loss_so_far();
+  double loss = local_epoch_loss();
+  world_.sum({&loss, 1});
   metrics.train_seconds = seconds_since(start);
   metrics.epoch = epoch;
   metrics.steps = steps;
@@ -283,8 +206,9 @@ EpochMetrics Trainer::run_epoch(int epoch, TrainingObserver* observer) {
   metrics.epoch_seconds = seconds_since(start);
   metrics.samples_per_second = static_cast<double>(metrics.samples) / metrics.train_seconds;
   update_.end_epoch(metrics);
-  if (!config_.checkpoint_dir.empty()) save_checkpoint();
+  const std::string checkpoint = schedule_.checkpoint_at_epoch_end() ? save_checkpoint() : "";
   if (observer != nullptr) observer->on_epoch_end(metrics);
+  if (schedule_.stop_check_at_epoch_end()) stop_if_agreed(checkpoint);
   return metrics;
 }
 

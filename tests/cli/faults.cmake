@@ -127,3 +127,29 @@ dptrain_expect(cli_launch_single 0 "^epoch 1/1 " ${PROJECT_SOURCE_DIR}/launch/dp
 foreach(test cli_launch_local_oversubscribed cli_launch_local_binds cli_launch_single)
   set_property(TEST ${test} APPEND PROPERTY ENVIRONMENT "DPTRAIN=${CMAKE_BINARY_DIR}/dptrain")
 endforeach()
+
+# Checkpoints, resume and stop signals with parameter servers (3 workers, 1 server): the servers
+# take part in every agreement, rank 0 gathers their ranges into the same checkpoint format.
+set(mpirun4 ${DPTRAIN_MPIEXEC} -np 4)
+add_test(NAME cli_ps_resume_is_bitwise_exact
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/resume_equivalence.sh
+                 ${CMAKE_CURRENT_BINARY_DIR}/ps_resume_equivalence --
+                 ${mpirun4} ${dptrain} train ${good_data} --batch-size 8 --progress off --mode ps)
+add_test(NAME cli_ps_stop_on_sigTERM_to_a_worker_then_resume
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/stop_and_resume.sh TERM
+                 ${CMAKE_CURRENT_BINARY_DIR}/ps_stop --
+                 ${mpirun4} ${dptrain} train --data ${DPTRAIN_MNIST_H5} --epochs 3
+                 --batch-size 16 --progress off --mode ps)
+add_test(NAME cli_ps_async_stop_on_sigUSR1_to_the_server_then_resume
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/stop_and_resume.sh USR1
+                 ${CMAKE_CURRENT_BINARY_DIR}/ps_async_stop --
+                 ${mpirun4} ${dptrain} train --data ${DPTRAIN_MNIST_H5} --epochs 3
+                 --progress off --mode ps --ps-async --ps-staleness 2)
+set_tests_properties(cli_ps_resume_is_bitwise_exact cli_ps_stop_on_sigTERM_to_a_worker_then_resume
+                     cli_ps_async_stop_on_sigUSR1_to_the_server_then_resume PROPERTIES
+                     LABELS cli TIMEOUT 300 FIXTURES_REQUIRED cli_files
+                     ENVIRONMENT "${DPTRAIN_TEST_ENV}")
+set_property(TEST cli_ps_async_stop_on_sigUSR1_to_the_server_then_resume APPEND PROPERTY
+             ENVIRONMENT "VICTIM=0;EXACT=0")
+bad_option(cli_ps_async_checkpoint_every "--checkpoint-every needs aligned steps"
+           train ${good_data} --mode ps --ps-async --checkpoint-dir ${files}/ck --checkpoint-every 5)

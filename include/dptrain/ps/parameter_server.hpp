@@ -10,36 +10,33 @@
 #include "dptrain/optim/adam.hpp"
 #include "dptrain/ps/ps_plan.hpp"
 #include "dptrain/ps/staleness_gate.hpp"
+#include "dptrain/train/checkpoint.hpp"
+#include "dptrain/train/config.hpp"
 #include "dptrain/train/parameter_update.hpp"
+#include "dptrain/train/step_schedule.hpp"
 
 namespace dptrain {
-
-struct ServerSchedule {
-  size_t steps_per_epoch = 0;
-  int epochs = 0;
-  bool async = false;
-  size_t staleness = 0;
-  NonFiniteCheck nonfinite;  // applied by the server to the gradients it receives
-};
 
 // A server rank: it holds one range of the parameters and Adam's state for it, on the CPU.
 // Synchronous: each step it waits for every worker's gradients, sums them in worker order (they
 // are scaled by 1 / global batch, so the sum is the mean), applies Adam and sends the range to
 // every worker. Asynchronous: it applies each worker's gradient as it arrives and answers under
 // the StalenessGate. It knows the schedule, so it stops when every worker has finished, with no
-// message left unmatched.
+// message left unmatched. Between steps and at epoch ends it joins the workers' stop agreements
+// and checkpoints (StepSchedule).
 class ParameterServer {
  public:
-  ParameterServer(const World& world, const PsPlan& plan, const AdamOptions& options,
-                  const ServerSchedule& schedule);
+  ParameterServer(const World& world, const PsPlan& plan, const TrainConfig& config,
+                  size_t steps_per_epoch, const std::vector<int>& widths, bool stop_signals);
 
   // Collective with PsWorkerUpdate::initialize: rank 0 makes the initial parameters, every rank
   // receives them, and each server keeps its range.
   void initialize(const Mlp& model, uint64_t seed);
-  // Serves every epoch; after each, joins the workers' end-of-epoch report.
+  // Collective with Trainer's resume: the server's range and Adam state from the checkpoint.
+  void resume();
+  // Serves every remaining epoch; after each, joins the workers' end-of-epoch report. Throws
+  // StopRequested when the job agreed to stop.
   void run();
-
-  size_t max_staleness_seen() const { return gate_.max_lead_seen(); }
 
  private:
   void serve_synchronous_epoch();
@@ -48,11 +45,22 @@ class ParameterServer {
   void send_ready_replies(std::vector<long>& pending);
   // Adam on the server's range, unless the gradient is not finite (then abort or skip).
   void apply(const float* gradient);
+  void between_steps();
+  void stop_if_agreed(const std::string& checkpoint_just_written);
+  std::string save_checkpoint();
 
   const World& world_;
   PsPlan plan_;
   ParameterRange range_;
-  ServerSchedule schedule_;
+  TrainConfig config_;
+  std::vector<int> widths_;
+  ParameterLayout layout_;
+  size_t steps_per_epoch_;
+  size_t global_batch_;
+  NonFiniteCheck nonfinite_;
+  StepSchedule steps_;
+  StopAgreement stop_;
+  TrainingPosition position_;
   CpuBackend cpu_{1};
   DeviceArray<float> params_;
   Adam adam_;

@@ -26,6 +26,9 @@ class PsWorkerUpdate final : public ParameterUpdate {
   void initialize(float* params, const Mlp& model, uint64_t seed) override;
   bool apply(float* params, float* grads, int64_t step) override;
   void end_epoch(EpochMetrics& metrics) override;
+  std::string save_checkpoint(const World& everyone, Checkpoint checkpoint, double local_loss,
+                              const float* params, const CheckpointPlace& place) override;
+  void restore(float* params, const Checkpoint& checkpoint) override;
 
  private:
   const World& world_;

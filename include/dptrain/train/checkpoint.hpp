@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "dptrain/comm/world.hpp"
 #include "dptrain/model/parameter_layout.hpp"
+#include "dptrain/train/config.hpp"
 
 namespace dptrain {
 
@@ -31,6 +33,7 @@ struct Checkpoint {
   std::vector<float> params;
   std::vector<float> adam_m;
   std::vector<float> adam_v;
+  std::string source;  // the file it was read from, when it was
 };
 
 // Writes DIR/ckpt-<global step, 10 digits>.h5 atomically (temporary file, flush, fsync, rename),
@@ -44,6 +47,33 @@ Checkpoint read_checkpoint(const std::string& path, const ParameterLayout& layou
 
 // The widths recorded in a checkpoint, to build its model (dptrain eval).
 std::vector<int> checkpoint_widths(const std::string& path);
+
+// Collective over `world`: rank 0 picks the newest checkpoint of config.checkpoint_dir (warning
+// about those it passes over), reads it and checks that this run may continue from it (same
+// model and seed; the same global batch unless --allow-resize); every rank receives it. Any
+// problem is the same AgreedError everywhere.
+Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config,
+                                   const ParameterLayout& layout, size_t global_batch,
+                                   int replicas);
+
+// A checkpoint's metadata for this run at `position`, without the tensors.
+Checkpoint checkpoint_header(const TrainConfig& config, const TrainingPosition& position,
+                             int replicas, size_t global_batch, const std::vector<int>& widths);
+
+// Collective: rank 0's path, on every rank.
+std::string share_path(const World& world, std::string path);
+
+// Where training resumes from a checkpoint: its position, or with another global batch
+// (--allow-resize) the same share of the epoch's samples in steps of the new batch.
+TrainingPosition resume_position(const Checkpoint& checkpoint, size_t global_batch,
+                                 size_t steps_per_epoch);
+
+// Where checkpoints go.
+struct CheckpointPlace {
+  std::string dir;
+  int keep = 3;
+  const ParameterLayout* layout = nullptr;
+};
 
 // The newest checkpoint of DIR that opens as one, and why any newer ones were passed over.
 // InputError when there is none.

@@ -6,8 +6,10 @@
 
 #include "dptrain/backend/backend.hpp"
 #include "dptrain/comm/communicator.hpp"
+#include "dptrain/comm/world.hpp"
 #include "dptrain/model/mlp.hpp"
 #include "dptrain/optim/adam.hpp"
+#include "dptrain/train/checkpoint.hpp"
 #include "dptrain/train/config.hpp"
 
 namespace dptrain {
@@ -35,8 +37,14 @@ class ParameterUpdate {
   // when the step was skipped (a non-finite gradient under --on-nonfinite skip).
   virtual bool apply(float* params, float* grads, int64_t step) = 0;
 
-  // Adam's state as this replica holds it, for checkpoints; null where servers hold it.
-  virtual Adam* optimizer() { return nullptr; }
+  // Collective over the whole job (`everyone`): completes `checkpoint` (position and metadata
+  // given; its loss is the sum of every rank's `local_loss`) with the parameters and the
+  // optimizer state, and world rank 0 writes it. Returns the file's path on every rank.
+  virtual std::string save_checkpoint(const World& everyone, Checkpoint checkpoint,
+                                      double local_loss, const float* params,
+                                      const CheckpointPlace& place) = 0;
+  // This replica's parameters (and optimizer state, where it holds it) from a checkpoint.
+  virtual void restore(float* params, const Checkpoint& checkpoint) = 0;
 
   // Collective, after each epoch's evaluation: adds what the mode has to say to the metrics.
   virtual void end_epoch(EpochMetrics& /*metrics*/) {}
@@ -66,7 +74,9 @@ class AllreduceUpdate final : public ParameterUpdate {
   }
   void initialize(float* params, const Mlp& model, uint64_t seed) override;
   bool apply(float* params, float* grads, int64_t step) override;
-  Adam* optimizer() override { return &adam_; }
+  std::string save_checkpoint(const World& everyone, Checkpoint checkpoint, double local_loss,
+                              const float* params, const CheckpointPlace& place) override;
+  void restore(float* params, const Checkpoint& checkpoint) override;
 
  private:
   Communicator& communicator_;

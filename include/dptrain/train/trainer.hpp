@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "dptrain/backend/backend.hpp"
-#include "dptrain/comm/ring_allreduce.hpp"
 #include "dptrain/comm/world.hpp"
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/fault_injection.hpp"
@@ -18,6 +17,7 @@
 #include "dptrain/train/config.hpp"
 #include "dptrain/train/evaluator.hpp"
 #include "dptrain/train/parameter_update.hpp"
+#include "dptrain/train/step_schedule.hpp"
 
 namespace dptrain {
 
@@ -51,12 +51,6 @@ class TrainingObserver {
   virtual ~TrainingObserver() = default;
   virtual void on_step(int /*epoch*/, size_t /*step*/, size_t /*steps*/) {}
   virtual void on_epoch_end(const EpochMetrics& /*metrics*/) {}
-};
-
-// Training stopped on SIGTERM or SIGUSR1, agreed by every rank, after the checkpoint (if any).
-class StopRequested : public AgreedError {
- public:
-  using AgreedError::AgreedError;
 };
 
 // The MLP's widths for a configuration: 784, the hidden widths, 10.
@@ -93,9 +87,10 @@ class Trainer {
   void step(size_t k);
   Evaluation evaluate();  // collective
 
-  // Every few steps the ranks agree whether one of them received SIGTERM or SIGUSR1; if so all
-  // write a checkpoint and stop. Only where every rank trains (allreduce mode).
-  void enable_stop_signals() { stop_checks_ = true; }
+  // Every few steps (at epoch ends with asynchronous parameter servers) all ranks agree whether
+  // one of them received SIGTERM or SIGUSR1; if so they write a checkpoint and stop. Servers must
+  // do the same (serve_parameters with stop_signals).
+  void enable_stop_signals() { schedule_.stop_checks = true; }
   // Collective: writes a checkpoint now (rank 0); returns its path on rank 0.
   std::string save_checkpoint();
 
@@ -107,17 +102,17 @@ class Trainer {
   const std::string& resumed_from() const { return resumed_from_; }
 
  private:
-  Trainer(const TrainConfig& config, const World& world, ParameterUpdate& update, Backend& backend,
-          const MnistH5Reader& reader);
-  void resume(const World& agreement);
+  Trainer(const TrainConfig& config, const World& world, const World& everyone,
+          ParameterUpdate& update, Backend& backend, const MnistH5Reader& reader);
+  void resume();
   void between_steps();
-  // Collective: the stop signal any rank received ("SIGTERM", "SIGUSR1"), or "".
-  std::string agreed_stop();
+  void stop_if_agreed(const std::string& checkpoint_just_written);  // see step_schedule.hpp
   void check_replicas();
-  double epoch_loss_so_far();
+  double local_epoch_loss();
 
   TrainConfig config_;
-  const World& world_;
+  const World& world_;     // the replicas
+  const World& everyone_;  // every rank of the job (servers too)
   ParameterUpdate& update_;
   Backend& backend_;
   ShardedSampler sampler_;
@@ -125,8 +120,8 @@ class Trainer {
   Evaluator evaluator_;
   float grad_scale_;
   Fault fault_;
-  RingAllreduce control_;  // the stop agreement: one float, every few steps
-  bool stop_checks_ = false;
+  StepSchedule schedule_;
+  StopAgreement stop_;
   TrainingPosition position_;
   size_t skipped_steps_ = 0;
   std::string resumed_from_;
