@@ -3,7 +3,8 @@
 # twice with warnings as errors (with the CUDA backend wherever nvcc is found, and without it),
 # fetches MNIST for the end-to-end tests, and runs the whole test suite on both builds. Tests
 # that need a GPU report themselves skipped where there is none. Extra arguments go to ctest
-# (e.g. -L unit, -R sampler).
+# (e.g. -L unit, -R sampler). Quick tests run four at a time; those that time things, fill the
+# cores or start Slurm run alone (RUN_SERIAL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,5 +19,5 @@ done
 DPTRAIN=build/dptrain bash datasets/fetch-mnist.sh
 for dir in build build-cpu; do
   echo "=== tests of $dir ($(grep -o 'DPTRAIN_CUDA:STRING=.*' "$dir/CMakeCache.txt"))"
-  ctest --test-dir "$dir" --output-on-failure "$@"
+  ctest --test-dir "$dir" --output-on-failure --parallel 4 "$@"
 done
