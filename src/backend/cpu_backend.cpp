@@ -17,6 +17,73 @@ CBLAS_TRANSPOSE to_cblas(Transpose t) {
   return t == Transpose::yes ? CblasTrans : CblasNoTrans;
 }
 
+// The element-wise loops, each compiled twice: for AVX2 machines (x86-64-v3) and for any
+// x86-64, the right one chosen when the program starts (GCC function multi-versioning). Both
+// compute bit-identical results: the operations are IEEE-exact and never contracted into FMAs
+// (ISO C++ mode), so ranks on different CPUs keep identical replicas.
+namespace loops {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define DPTRAIN_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define DPTRAIN_SIMD_CLONES
+#endif
+
+DPTRAIN_SIMD_CLONES void bias_activation_forward(float* __restrict y, const float* __restrict bias,
+                                                 int rows, int cols, ew::Activation activation) {
+  for (int r = 0; r < rows; ++r) {
+    float* __restrict row = y + static_cast<size_t>(r) * cols;
+    for (int j = 0; j < cols; ++j)
+      row[j] = ew::activate(row[j] + bias[j], activation);
+  }
+}
+
+DPTRAIN_SIMD_CLONES void activation_backward(float* __restrict dy, const float* __restrict y,
+                                             size_t n, ew::Activation activation) {
+  for (size_t i = 0; i < n; ++i)
+    dy[i] = ew::activation_backward(dy[i], y[i], activation);
+}
+
+DPTRAIN_SIMD_CLONES void bias_gradient(const float* __restrict dy, int rows, int cols,
+                                       float* __restrict dbias) {
+  std::fill(dbias, dbias + cols, 0.0f);
+  for (int r = 0; r < rows; ++r) {
+    const float* __restrict row = dy + static_cast<size_t>(r) * cols;
+    for (int j = 0; j < cols; ++j)
+      dbias[j] += row[j];
+  }
+}
+
+// On the bits, so that it vectorises: a float is finite unless its exponent is all ones.
+DPTRAIN_SIMD_CLONES bool all_finite(const float* __restrict data, size_t n) {
+  uint32_t non_finite = 0;
+  for (size_t i = 0; i < n; ++i)
+    non_finite |= ew::is_non_finite_bits(std::bit_cast<uint32_t>(data[i])) ? 1u : 0u;
+  return non_finite == 0;
+}
+
+DPTRAIN_SIMD_CLONES void adam_update(float* __restrict params, const float* __restrict grads,
+                                     float* __restrict m, float* __restrict v, size_t n,
+                                     ew::AdamStep s) {
+  for (size_t i = 0; i < n; ++i)
+    ew::adam_update(params[i], grads[i], m[i], v[i], s);
+}
+
+DPTRAIN_SIMD_CLONES void gather_batch(const uint8_t* __restrict images,
+                                      const uint8_t* __restrict labels, int pixels,
+                                      const uint32_t* __restrict indices, int rows,
+                                      float* __restrict x, int32_t* __restrict y) {
+  for (int r = 0; r < rows; ++r) {
+    const uint8_t* __restrict source = images + static_cast<size_t>(indices[r]) * pixels;
+    float* __restrict target = x + static_cast<size_t>(r) * pixels;
+    for (int p = 0; p < pixels; ++p)
+      target[p] = ew::pixel_to_input(source[p]);
+    y[r] = labels[indices[r]];
+  }
+}
+
+}  // namespace loops
+
 }  // namespace
 
 CpuBackend::CpuBackend(int blas_threads) : blas_threads_(std::max(1, blas_threads)) {
@@ -56,26 +123,16 @@ void CpuBackend::gemm(Transpose trans_a, Transpose trans_b, int m, int n, int k,
 
 void CpuBackend::bias_activation_forward(float* y, const float* bias, int rows, int cols,
                                          ew::Activation activation) {
-  for (int r = 0; r < rows; ++r) {
-    float* row = y + static_cast<size_t>(r) * cols;
-    for (int j = 0; j < cols; ++j)
-      row[j] = ew::activate(row[j] + bias[j], activation);
-  }
+  loops::bias_activation_forward(y, bias, rows, cols, activation);
 }
 
 void CpuBackend::activation_backward(float* dy, const float* y, size_t n,
                                      ew::Activation activation) {
-  for (size_t i = 0; i < n; ++i)
-    dy[i] = ew::activation_backward(dy[i], y[i], activation);
+  loops::activation_backward(dy, y, n, activation);
 }
 
 void CpuBackend::bias_gradient(const float* dy, int rows, int cols, float* dbias) {
-  std::fill(dbias, dbias + cols, 0.0f);
-  for (int r = 0; r < rows; ++r) {
-    const float* row = dy + static_cast<size_t>(r) * cols;
-    for (int j = 0; j < cols; ++j)
-      dbias[j] += row[j];
-  }
+  loops::bias_gradient(dy, rows, cols, dbias);
 }
 
 void CpuBackend::softmax_cross_entropy(const float* logits, const int32_t* labels, int rows,
@@ -99,28 +156,26 @@ void CpuBackend::accumulate_confusion(const float* logits, const int32_t* labels
 }
 
 bool CpuBackend::all_finite(const float* data, size_t n) {
-  // On the bits, so that it vectorises: a float is finite unless its exponent is all ones.
-  uint32_t non_finite = 0;
-  for (size_t i = 0; i < n; ++i)
-    non_finite |= ew::is_non_finite_bits(std::bit_cast<uint32_t>(data[i])) ? 1u : 0u;
-  return non_finite == 0;
+  return loops::all_finite(data, n);
 }
 
 void CpuBackend::adam_update(float* params, const float* grads, float* m, float* v, size_t n,
                              const ew::AdamStep& step) {
-  const ew::AdamStep s = step;  // a local copy lets the compiler keep it in registers
-  for (size_t i = 0; i < n; ++i)
-    ew::adam_update(params[i], grads[i], m[i], v[i], s);
+  loops::adam_update(params, grads, m, v, n, step);
 }
 
 void CpuBackend::gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
                               const uint32_t* indices, int rows, float* x, int32_t* y) {
+  loops::gather_batch(images, labels, pixels, indices, rows, x, y);
+}
+
+void CpuBackend::prefetch_rows(const uint8_t* images, int pixels, const uint32_t* indices,
+                               int rows) {
+  constexpr int kCacheLine = 64;
   for (int r = 0; r < rows; ++r) {
-    const uint8_t* source = images + static_cast<size_t>(indices[r]) * pixels;
-    float* target = x + static_cast<size_t>(r) * pixels;
-    for (int p = 0; p < pixels; ++p)
-      target[p] = ew::pixel_to_input(source[p]);
-    y[r] = labels[indices[r]];
+    const uint8_t* row = images + static_cast<size_t>(indices[r]) * pixels;
+    for (int offset = 0; offset < pixels; offset += kCacheLine)
+      __builtin_prefetch(row + offset, /*rw=*/0, /*locality=*/1);
   }
 }
 

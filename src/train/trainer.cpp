@@ -8,6 +8,7 @@
 
 #include "dptrain/core/log.hpp"
 #include "dptrain/core/random.hpp"
+#include "dptrain/core/trace.hpp"
 #include "dptrain/data/mnist_format.hpp"
 
 namespace dptrain {
@@ -112,12 +113,23 @@ void Trainer::begin_epoch(int epoch) {
 void Trainer::step(size_t k) {
   const int rows = config_.batch_size;
   const int64_t step_number = position_.global_step + 1;
-  backend_.gather_batch(train_images_.data(), train_labels_.data(), mnist::kPixels,
-                        epoch_order_on_device_.data() + k * sampler_.local_batch(), rows, x_.data(),
-                        y_.data());
-  const float* logits = model_.forward(params_.data(), x_.data(), rows);
-  backend_.softmax_cross_entropy(logits, y_.data(), rows, mnist::kClasses, grad_scale_,
-                                 dlogits_.data(), loss_sum_.data());
+  {
+    const trace::Span span("gather batch", trace::Phase::data);
+    backend_.gather_batch(train_images_.data(), train_labels_.data(), mnist::kPixels,
+                          epoch_order_on_device_.data() + k * sampler_.local_batch(), rows,
+                          x_.data(), y_.data());
+  }
+  {
+    const trace::Span span("forward and loss", trace::Phase::forward);
+    const float* logits = model_.forward(params_.data(), x_.data(), rows);
+    backend_.softmax_cross_entropy(logits, y_.data(), rows, mnist::kClasses, grad_scale_,
+                                   dlogits_.data(), loss_sum_.data());
+  }
+  // The next batch's rows are scattered over the data set: ask for them now, so that the
+  // memory fetches run under this step's GEMMs instead of stalling the next gather.
+  if (k + 1 < sampler_.steps_per_epoch())
+    backend_.prefetch_rows(train_images_.data(), mnist::kPixels,
+                           epoch_order_.data() + (k + 1) * sampler_.local_batch(), rows);
   model_.backward(params_.data(), x_.data(), dlogits_.data(), rows, grads_.data());
   if (fault_.at(Fault::Kind::nonfinite_gradient, world_.rank(), step_number))
     backend_.fill(grads_.data(), 1, std::numeric_limits<float>::quiet_NaN());
@@ -168,6 +180,7 @@ double Trainer::local_epoch_loss() {
 }
 
 std::string Trainer::save_checkpoint() {
+  const trace::Span span("checkpoint", trace::Phase::other);
   const Checkpoint header = checkpoint_header(config_, position_, world_.size(),
                                               sampler_.global_batch(), model_.widths());
   // Within an epoch the checkpoint carries its loss so far; at its end there is none.
@@ -177,11 +190,13 @@ std::string Trainer::save_checkpoint() {
 }
 
 Evaluation Trainer::evaluate() {
+  const trace::Span span("evaluate", trace::Phase::other);
   return evaluator_.evaluate(params_.data());
 }
 
 EpochMetrics Trainer::run_epoch(int epoch, TrainingObserver* observer) {
   const Clock::time_point start = Clock::now();
+  trace::reset_phase_seconds();
   begin_epoch(epoch);
   const size_t steps = sampler_.steps_per_epoch();
   const size_t first = position_.step;
@@ -205,6 +220,7 @@ EpochMetrics Trainer::run_epoch(int epoch, TrainingObserver* observer) {
   metrics.test = evaluate();
   metrics.epoch_seconds = seconds_since(start);
   metrics.samples_per_second = static_cast<double>(metrics.samples) / metrics.train_seconds;
+  metrics.phase_seconds = trace::phase_seconds();
   update_.end_epoch(metrics);
   const std::string checkpoint = schedule_.checkpoint_at_epoch_end() ? save_checkpoint() : "";
   if (observer != nullptr) observer->on_epoch_end(metrics);

@@ -64,6 +64,11 @@ class Backend {
                             const uint32_t* indices, int rows, float* x, int32_t* y) = 0;
 
   virtual void fill(float* data, size_t n, float value) = 0;
+
+  // A hint that the rows `indices` of `images` will be gathered next, so that their memory can
+  // be on its way while the current step computes. May do nothing.
+  virtual void prefetch_rows(const uint8_t* /*images*/, int /*pixels*/, const uint32_t* /*indices*/,
+                             int /*rows*/) {}
 };
 
 enum class Memory { device, pinned };

@@ -36,6 +36,7 @@ class CpuBackend final : public Backend {
   void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
                     const uint32_t* indices, int rows, float* x, int32_t* y) override;
   void fill(float* data, size_t n, float value) override;
+  void prefetch_rows(const uint8_t* images, int pixels, const uint32_t* indices, int rows) override;
 
  private:
   int blas_threads_;

@@ -37,15 +37,16 @@ DPTRAIN_HD float softmax_cross_entropy_row(const float* logits, int cols, int la
   for (int j = 1; j < cols; ++j)
     max_logit = fmaxf(max_logit, logits[j]);
   float sum = 0.0f;
-  for (int j = 0; j < cols; ++j)
-    sum += expf(logits[j] - max_logit);
+  for (int j = 0; j < cols; ++j) {
+    const float e = expf(logits[j] - max_logit);
+    if (dlogits != nullptr) dlogits[j] = e;  // kept, so that each exponential is taken once
+    sum += e;
+  }
   const float loss = logf(sum) - (logits[label] - max_logit);
   if (dlogits != nullptr) {
     const float inv_sum = 1.0f / sum;
-    for (int j = 0; j < cols; ++j) {
-      const float p = expf(logits[j] - max_logit) * inv_sum;
-      dlogits[j] = (p - (j == label ? 1.0f : 0.0f)) * grad_scale;
-    }
+    for (int j = 0; j < cols; ++j)
+      dlogits[j] = (dlogits[j] * inv_sum - (j == label ? 1.0f : 0.0f)) * grad_scale;
   }
   return loss;
 }
