@@ -60,7 +60,8 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
       ->capture_default_str();
   command.add_option("--metrics", config.metrics_path,
                      "Write one JSON object per epoch to this file (rank 0)");
-  command.add_flag("--overwrite", config.overwrite, "Replace the --metrics file if it exists");
+  command.add_flag("--overwrite", config.overwrite,
+                   "Replace the --metrics and --trace files if they exist");
   command
       .add_option("--threads", config.blas_threads,
                   "BLAS threads per rank; 0: the node's cores divided among its ranks")
@@ -124,6 +125,9 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
                   "(0: never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  command.add_option("--trace", config.trace_path,
+                     "Write a Chrome trace (Perfetto, chrome://tracing) of every step's phases; "
+                     "rank r writes FILE with .rank<r> before the extension");
   command
       .add_option("--collective-timeout", config.collective_timeout_seconds,
                   "Seconds a rank waits in a collective for the others before the job is "

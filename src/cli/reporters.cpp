@@ -17,7 +17,37 @@ MetricsFile::MetricsFile(const std::string& path, bool overwrite, int world_size
   if (!stream_) throw InputError("cannot create metrics file '" + path + "'");
 }
 
+namespace {
+
+std::string with_rank(const std::string& path, int rank) {
+  const std::filesystem::path file(path);
+  std::filesystem::path ranked = file;
+  ranked.replace_filename(file.stem().string() + ".rank" + std::to_string(rank) +
+                          file.extension().string());
+  return ranked.string();
+}
+
+}  // namespace
+
+TraceFile::TraceFile(const std::string& path, int rank, bool overwrite)
+    : path_(with_rank(path, rank)), rank_(rank) {
+  if (!overwrite && std::filesystem::exists(path_))
+    throw InputError("trace file '" + path_ + "' already exists; pass --overwrite to replace it");
+  stream_.open(path_, std::ios::out | std::ios::trunc);
+  if (!stream_) throw InputError("cannot create trace file '" + path_ + "'");
+}
+
+void TraceFile::write() {
+  trace::write_chrome_trace(stream_, rank_);
+  stream_.flush();
+  if (!stream_) throw std::runtime_error("cannot write trace file '" + path_ + "'");
+}
+
 void MetricsFile::write(const EpochMetrics& metrics) {
+  nlohmann::json phases = nlohmann::json::object();
+  for (int p = 0; p < trace::kPhases; ++p)
+    phases[trace::phase_name(static_cast<trace::Phase>(p))] =
+        metrics.phase_seconds[static_cast<size_t>(p)];
   nlohmann::json line = {
       {"epoch", metrics.epoch},
       {"train_loss", metrics.train_loss},
@@ -33,6 +63,7 @@ void MetricsFile::write(const EpochMetrics& metrics) {
       {"epoch_seconds", metrics.epoch_seconds},
       {"samples_per_second", metrics.samples_per_second},
       {"world_size", world_size_},
+      {"phase_seconds", phases},
       {"replicas", replicas_},
       {"global_batch", global_batch_},
   };
@@ -82,6 +113,22 @@ void ConsoleReporter::on_epoch_end(const EpochMetrics& m) {
                 m.ps->updates_per_server, m.ps->max_staleness);
   std::fflush(stdout);
   if (metrics_ != nullptr) metrics_->write(m);
+  for (size_t p = 0; p < phase_seconds_.size(); ++p)
+    phase_seconds_[p] += m.phase_seconds[p];
+}
+
+void ConsoleReporter::print_where_time_went() const {
+  double total = 0.0;
+  for (double seconds : phase_seconds_)
+    total += seconds;
+  if (total <= 0.0) return;
+  std::printf("where the time went (this rank, all epochs):");
+  for (int p = 0; p < trace::kPhases; ++p)
+    std::printf("  %s %.2f s (%.0f%%)", trace::phase_name(static_cast<trace::Phase>(p)),
+                phase_seconds_[static_cast<size_t>(p)],
+                100.0 * phase_seconds_[static_cast<size_t>(p)] / total);
+  std::printf("\n");
+  std::fflush(stdout);
 }
 
 }  // namespace dptrain::cli

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <fstream>
 #include <string>
@@ -25,18 +26,35 @@ class MetricsFile {
   size_t global_batch_;
 };
 
+// --trace: this rank's Chrome trace, FILE.json becoming FILE.rank<r>.json. Created before
+// training, under the same rules as the metrics file; written when training ends.
+class TraceFile {
+ public:
+  TraceFile(const std::string& path, int rank, bool overwrite);
+  void write();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::ofstream stream_;
+  int rank_;
+};
+
 // What rank 0 prints: a line per epoch and, if wanted, a progress bar within the epoch.
 class ConsoleReporter final : public TrainingObserver {
  public:
   ConsoleReporter(int epochs, bool progress_bar, MetricsFile* metrics);
   void on_step(int epoch, size_t step, size_t steps) override;
   void on_epoch_end(const EpochMetrics& metrics) override;
+  // The end-of-run table: where the printing rank's time went, by phase, over all epochs.
+  void print_where_time_went() const;
 
  private:
   int epochs_;
   bool progress_bar_;
   MetricsFile* metrics_;
   std::chrono::steady_clock::time_point last_draw_{};
+  std::array<double, trace::kPhases> phase_seconds_{};
 };
 
 }  // namespace dptrain::cli

@@ -11,6 +11,7 @@
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/log.hpp"
 #include "dptrain/core/stop_signal.hpp"
+#include "dptrain/core/trace.hpp"
 #include "dptrain/ps/ps_worker.hpp"
 #include "dptrain/ps/serve.hpp"
 #include "dptrain/train/trainer.hpp"
@@ -63,11 +64,14 @@ int run_train(const TrainConfig& config, const World& world) {
   set_printer(!is_server && replicas.rank() == 0);
 
   std::unique_ptr<MetricsFile> metrics;
+  std::unique_ptr<TraceFile> trace_file;
   world.together([&] {
     if (is_printer() && !config.metrics_path.empty())
       metrics = std::make_unique<MetricsFile>(
           config.metrics_path, config.overwrite, world.size(), replicas.size(),
           static_cast<size_t>(config.batch_size) * static_cast<size_t>(replicas.size()));
+    if (!is_server && !config.trace_path.empty())
+      trace_file = std::make_unique<TraceFile>(config.trace_path, world.rank(), config.overwrite);
   });
   const Runtime runtime = make_runtime(config, world, replicas, is_server);
   install_stop_handlers();
@@ -121,13 +125,21 @@ int run_train(const TrainConfig& config, const World& world) {
 
   ConsoleReporter reporter(config.epochs, wants_progress_bar(config.progress), metrics.get());
   trainer->enable_stop_signals();
+  if (trace_file) {
+    const size_t spans_per_step = 6 + config.hidden.size();
+    trace::enable(static_cast<size_t>(config.epochs) * sampler.steps_per_epoch() * spans_per_step +
+                  1000);
+  }
+  int status = kExitOk;
   try {
     trainer->fit(is_printer() ? &reporter : nullptr);
   } catch (const StopRequested& stop) {
     printf0("\ndptrain: %s\n", stop.what());
-    return kExitStopped;
+    status = kExitStopped;
   }
-  return kExitOk;
+  if (is_printer()) reporter.print_where_time_went();
+  if (trace_file) trace_file->write();
+  return status;
 }
 
 }  // namespace dptrain::cli

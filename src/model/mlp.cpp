@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "dptrain/core/random.hpp"
+#include "dptrain/core/trace.hpp"
 
 namespace dptrain {
 
@@ -32,6 +33,7 @@ Mlp::Mlp(Backend& backend, std::vector<int> widths, int max_rows)
     layers_.push_back({widths_[i], out, layout_.tensor(prefix + "weight").offset,
                        layout_.tensor(prefix + "bias").offset,
                        last ? ew::Activation::none : ew::Activation::relu});
+    backward_names_.push_back("backward layer" + std::to_string(i));
     outputs_.emplace_back(backend_, static_cast<size_t>(max_rows_) * out);
     if (!last) output_grads_.emplace_back(backend_, static_cast<size_t>(max_rows_) * out);
   }
@@ -80,6 +82,7 @@ void Mlp::backward(const float* params, const float* x, const float* dlogits, in
   const float* output_grad = dlogits;
   for (size_t i = layers_.size(); i-- > 0;) {
     const Layer& layer = layers_[i];
+    const trace::Span span(backward_names_[i].c_str(), trace::Phase::backward);
     const float* input = i == 0 ? x : outputs_[i - 1].data();
     // dweight[out, in] = output_grad[rows, out]^T * input[rows, in]
     backend_.gemm(Transpose::yes, Transpose::no, layer.out, layer.in, rows, 1.0f, output_grad,

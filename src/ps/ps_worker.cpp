@@ -4,6 +4,7 @@
 
 #include "dptrain/comm/mpi_check.hpp"
 #include "dptrain/comm/watchdog.hpp"
+#include "dptrain/core/trace.hpp"
 #include "dptrain/ps/ps_checkpoint.hpp"
 #include "dptrain/train/trainer.hpp"
 
@@ -42,6 +43,7 @@ void PsWorkerUpdate::initialize(float* params, const Mlp& /*model*/, uint64_t /*
 }
 
 bool PsWorkerUpdate::apply(float* params, float* grads, int64_t /*step*/) {
+  const trace::Span span("push and pull", trace::Phase::exchange);
   const bool in_place = backend_.host_accessible();
   float* host_grads = in_place ? grads : staged_grads_.data();
   float* host_params = in_place ? params : staged_params_.data();

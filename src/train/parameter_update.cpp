@@ -7,6 +7,7 @@
 
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/log.hpp"
+#include "dptrain/core/trace.hpp"
 
 namespace dptrain {
 
@@ -46,7 +47,11 @@ void AllreduceUpdate::initialize(float* params, const Mlp& model, uint64_t seed)
 
 bool AllreduceUpdate::apply(float* params, float* grads, int64_t step) {
   const size_t count = adam_.first_moment().size();
-  communicator_.allreduce_sum(grads, count);
+  {
+    const trace::Span span("allreduce", trace::Phase::exchange);
+    communicator_.allreduce_sum(grads, count);
+  }
+  const trace::Span span("check and Adam", trace::Phase::optimizer);
   // The summed gradients are the same on every rank, so every rank decides the same.
   const std::string report = nonfinite_report(backend_, grads, count, step, check_);
   if (!report.empty()) {

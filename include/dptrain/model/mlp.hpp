@@ -54,6 +54,7 @@ class Mlp {
   std::vector<Layer> layers_;
   std::vector<DeviceArray<float>> outputs_;       // per layer: [max_rows, out], after activation
   std::vector<DeviceArray<float>> output_grads_;  // per layer but the last: [max_rows, out]
+  std::vector<std::string> backward_names_;       // "backward layer{i}", for trace spans
 };
 
 }  // namespace dptrain

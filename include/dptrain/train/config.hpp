@@ -38,6 +38,7 @@ struct TrainConfig {
   bool allow_resize = false;  // resume a checkpoint of another world size
   NonFinitePolicy on_nonfinite = NonFinitePolicy::abort;
   int64_t check_replicas_every = 0;  // steps; 0: never
+  std::string trace_path;            // Chrome trace JSON, one file per rank
   TrainMode mode = TrainMode::allreduce;
   std::optional<int> ps_servers;       // --ps-servers; 1 when unset in ps mode
   bool ps_async = false;               // --ps-async

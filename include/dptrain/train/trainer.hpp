@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -10,6 +11,7 @@
 #include "dptrain/comm/world.hpp"
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/fault_injection.hpp"
+#include "dptrain/core/trace.hpp"
 #include "dptrain/data/mnist_h5.hpp"
 #include "dptrain/data/sampler.hpp"
 #include "dptrain/model/mlp.hpp"
@@ -43,6 +45,8 @@ struct EpochMetrics {
   double train_seconds = 0.0;
   double epoch_seconds = 0.0;       // training and evaluation
   double samples_per_second = 0.0;  // samples / train_seconds
+  // Where this rank's time went this epoch, by trace::Phase (training and evaluation).
+  std::array<double, trace::kPhases> phase_seconds{};
   std::optional<PsMetrics> ps;
 };
 
