@@ -1,5 +1,6 @@
 #include "dptrain/model/mlp.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -78,7 +79,7 @@ const float* Mlp::forward(const float* params, const float* x, int rows) {
 }
 
 void Mlp::backward(const float* params, const float* x, const float* dlogits, int rows,
-                   float* grads) {
+                   float* grads, GradientsReady* ready) {
   const float* output_grad = dlogits;
   for (size_t i = layers_.size(); i-- > 0;) {
     const Layer& layer = layers_[i];
@@ -88,6 +89,7 @@ void Mlp::backward(const float* params, const float* x, const float* dlogits, in
     backend_.gemm(Transpose::yes, Transpose::no, layer.out, layer.in, rows, 1.0f, output_grad,
                   layer.out, input, layer.in, 0.0f, grads + layer.weight, layer.in);
     backend_.bias_gradient(output_grad, rows, layer.out, grads + layer.bias);
+    if (ready != nullptr) ready->ready_from(std::min(layer.weight, layer.bias));
     if (i == 0) break;  // nothing upstream needs the gradient of the input images
     const Layer& previous = layers_[i - 1];
     float* input_grad = output_grads_[i - 1].data();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dptrain/backend/backend.hpp"
+#include "dptrain/model/gradients_ready.hpp"
 #include "dptrain/model/parameter_layout.hpp"
 
 namespace dptrain {
@@ -35,8 +36,10 @@ class Mlp {
 
   // Gradients of the loss whose gradient with respect to the logits of the last forward is
   // dlogits [rows, classes]; every gradient element is overwritten. Gradients are produced last
-  // layer first, so the end of the flat gradient buffer is ready first.
-  void backward(const float* params, const float* x, const float* dlogits, int rows, float* grads);
+  // layer first, so the end of the flat gradient buffer is ready first; `ready`, if given, hears
+  // of each layer's as soon as they are final.
+  void backward(const float* params, const float* x, const float* dlogits, int rows, float* grads,
+                GradientsReady* ready = nullptr);
 
  private:
   struct Layer {
