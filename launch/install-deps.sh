@@ -9,7 +9,7 @@ packages=(
   libhdf5-dev hdf5-tools       # the data files (h5dump checks prepared files)
   libopenblas-dev              # CPU GEMM
   libcli11-dev nlohmann-json3-dev libssl-dev
-  libgtest-dev
+  libgtest-dev libbenchmark-dev
   slurm-wlm munge              # the Slurm tests start a one-node cluster
 )
 missing=()
