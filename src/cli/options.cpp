@@ -93,6 +93,11 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
   add_choice(command, "--mode", config.mode,
              {{"allreduce", TrainMode::allreduce}, {"ps", TrainMode::ps}},
              "How replicas combine gradients: allreduce, or ps (parameter servers)");
+  command.add_option("--bucket-kb", config.bucket_kb,
+                     "With --mode allreduce: exchange the gradients in buckets of this many KiB, "
+                     "each started as soon as backward has made it final; 0: one allreduce after "
+                     "backward (default " +
+                         std::to_string(kDefaultBucketKb) + ")");
   command.add_option("--ps-servers", config.ps_servers,
                      "With --mode ps: the first K ranks serve parameters (default 1)");
   command.add_flag("--ps-async", config.ps_async,
@@ -172,6 +177,9 @@ void validate(const TrainConfig& config, int world_size) {
     require(!config.ps_async, "--ps-async needs --mode ps");
     require(!config.ps_staleness, "--ps-staleness needs --mode ps --ps-async");
   } else {
+    require(!config.bucket_kb,
+            "--bucket-kb is for --mode allreduce; parameter servers get "
+            "each worker's gradients in one message per server");
     require(!config.ps_staleness || config.ps_async,
             "--ps-staleness needs --ps-async (synchronous servers have no staleness)");
     PsPlan(world_size, config.ps_servers.value_or(1), 1);  // throws for an impossible K

@@ -92,7 +92,8 @@ int run_train(const TrainConfig& config, const World& world) {
                                               config.ps_async, config.ps_staleness.value_or(0));
   else
     update = std::make_unique<AllreduceUpdate>(*runtime.communicator, *runtime.backend, parameters,
-                                               config.adam, nonfinite_check);
+                                               config.adam, nonfinite_check,
+                                               config.bucket_kb.value_or(kDefaultBucketKb) * 1024);
   printf0("dptrain: %d rank(s), %d on this node; device: %s\n", world.size(), world.local_size(),
           runtime.device.c_str());
   printf0("backend %s; gradients: %s\n", runtime.backend->name().c_str(), update->name().c_str());
@@ -126,7 +127,11 @@ int run_train(const TrainConfig& config, const World& world) {
   ConsoleReporter reporter(config.epochs, wants_progress_bar(config.progress), metrics.get());
   trainer->enable_stop_signals();
   if (trace_file) {
-    const size_t spans_per_step = 6 + config.hidden.size();
+    const size_t layers = config.hidden.size() + 1;
+    const size_t bucket_floats = config.bucket_kb.value_or(kDefaultBucketKb) * 1024 / sizeof(float);
+    const size_t buckets =
+        bucket_floats == 0 ? 1 : (parameters + bucket_floats - 1) / bucket_floats;
+    const size_t spans_per_step = 4 + 2 * layers + buckets;
     trace::enable(static_cast<size_t>(config.epochs) * sampler.steps_per_epoch() * spans_per_step +
                   1000);
   }

@@ -15,7 +15,10 @@ struct Event {
   Phase phase;
   int64_t begin_ns;
   int64_t duration_ns;
+  int track;  // 0: the step's phases; 1: gradient buckets in flight, overlapping them
 };
+
+constexpr const char* kTrackNames[] = {"step", "gradient buckets in flight"};
 
 struct State {
   std::array<int64_t, kPhases> totals_ns{};
@@ -52,15 +55,29 @@ bool enabled() {
   return state().on;
 }
 
-void record(const char* name, Phase phase, Clock::time_point begin, Clock::time_point end) {
+namespace {
+
+void keep(const char* name, Phase phase, Clock::time_point begin, Clock::time_point end,
+          int track) {
   State& s = state();
-  s.totals_ns[static_cast<size_t>(phase)] += nanoseconds(end - begin);
   if (!s.on) return;
   if (s.events.size() == s.events.capacity()) {
     ++s.dropped;
     return;
   }
-  s.events.push_back({name, phase, nanoseconds(begin - s.origin), nanoseconds(end - begin)});
+  s.events.push_back({name, phase, nanoseconds(begin - s.origin), nanoseconds(end - begin), track});
+}
+
+}  // namespace
+
+void record(const char* name, Phase phase, Clock::time_point begin, Clock::time_point end) {
+  state().totals_ns[static_cast<size_t>(phase)] += nanoseconds(end - begin);
+  keep(name, phase, begin, end, 0);
+}
+
+void record_in_flight(const char* name, Phase phase, Clock::time_point begin,
+                      Clock::time_point end) {
+  keep(name, phase, begin, end, 1);
 }
 
 std::array<double, kPhases> phase_seconds() {
@@ -81,13 +98,16 @@ void write_chrome_trace(std::ostream& out, int process) {
       << "},\"traceEvents\":[\n";
   out << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << process
       << ",\"args\":{\"name\":\"rank " << process << "\"}}";
+  for (int track = 0; track < 2; ++track)
+    out << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" << process << ",\"tid\":" << track
+        << ",\"args\":{\"name\":\"" << kTrackNames[track] << "\"}}";
   char line[256];
   for (const Event& event : s.events) {
     std::snprintf(line, sizeof line,
                   ",\n{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,"
-                  "\"pid\":%d,\"tid\":0}",
+                  "\"pid\":%d,\"tid\":%d}",
                   event.name, phase_name(event.phase), static_cast<double>(event.begin_ns) * 1e-3,
-                  static_cast<double>(event.duration_ns) * 1e-3, process);
+                  static_cast<double>(event.duration_ns) * 1e-3, process, event.track);
     out << line;
   }
   out << "\n]}\n";

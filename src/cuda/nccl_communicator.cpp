@@ -19,6 +19,9 @@ class NcclCommunicator final : public Communicator {
  public:
   NcclCommunicator(const World& world, CudaBackend& backend, double init_timeout_seconds)
       : rank_(world.rank()), size_(world.size()), stream_(backend.stream()) {
+    cudaCheck(cudaStreamCreateWithFlags(&exchange_stream_, cudaStreamNonBlocking));
+    cudaCheck(cudaEventCreateWithFlags(&gradients_ready_, cudaEventDisableTiming));
+    cudaCheck(cudaEventCreateWithFlags(&exchange_done_, cudaEventDisableTiming));
     ncclUniqueId id{};
     world.together([&] {
       if (world.is_root()) ncclCheck(ncclGetUniqueId(&id));
@@ -33,20 +36,8 @@ class NcclCommunicator final : public Communicator {
   }
 
   ~NcclCommunicator() override {
-    if (comm_ == nullptr) return;
-    // While an error unwinds, peers may never finish a collective: abort, never wait.
-    if (std::uncaught_exceptions() > 0) {
-      ncclCommAbort(comm_);
-      return;
-    }
-    try {
-      cudaCheck(cudaStreamSynchronize(stream_));  // teardown after success: nothing is in flight
-      ncclCheck(ncclCommFinalize(comm_));
-      settle("ncclCommFinalize", kFinalizeTimeoutSeconds);  // aborts by itself if it fails
-      ncclCommDestroy(comm_);
-    } catch (const std::exception&) {
-      if (comm_ != nullptr) ncclCommAbort(comm_);
-    }
+    teardown();
+    release_exchange_stream();  // after the abort, so that no kernel on it still waits for peers
   }
 
   std::string name() const override { return "nccl"; }
@@ -56,6 +47,22 @@ class NcclCommunicator final : public Communicator {
   void allreduce_sum(float* data, size_t count) override {
     ncclCheck(ncclAllReduce(data, data, count, ncclFloat, ncclSum, comm_, stream_));
     settle("ncclAllReduce", watchdog::timeout());
+  }
+
+  // Bucketed exchange: each bucket's allreduce runs on a stream of its own as soon as the
+  // backward kernels before it have finished (an event), concurrently with the backward kernels
+  // after it; the compute stream waits for the exchange only where the optimizer needs it.
+  // Nothing here waits on the host.
+  void start_allreduce_sum(float* data, size_t count) override {
+    cudaCheck(cudaEventRecord(gradients_ready_, stream_));
+    cudaCheck(cudaStreamWaitEvent(exchange_stream_, gradients_ready_, 0));
+    ncclCheck(ncclAllReduce(data, data, count, ncclFloat, ncclSum, comm_, exchange_stream_));
+    settle("ncclAllReduce", watchdog::timeout());
+  }
+
+  void wait_started() override {
+    cudaCheck(cudaEventRecord(exchange_done_, exchange_stream_));
+    cudaCheck(cudaStreamWaitEvent(stream_, exchange_done_, 0));
   }
 
   void broadcast(float* data, size_t count, int root) override {
@@ -90,9 +97,41 @@ class NcclCommunicator final : public Communicator {
                              ": " + why);
   }
 
+  void teardown() noexcept {
+    if (comm_ == nullptr) return;
+    // While an error unwinds, peers may never finish a collective: abort, never wait.
+    if (std::uncaught_exceptions() > 0) {
+      ncclCommAbort(comm_);
+      return;
+    }
+    try {
+      // After success nothing is in flight.
+      cudaCheck(cudaStreamSynchronize(exchange_stream_));
+      cudaCheck(cudaStreamSynchronize(stream_));
+      ncclCheck(ncclCommFinalize(comm_));
+      settle("ncclCommFinalize", kFinalizeTimeoutSeconds);  // aborts by itself if it fails
+      ncclCommDestroy(comm_);
+    } catch (const std::exception&) {
+      if (comm_ != nullptr) ncclCommAbort(comm_);
+    }
+  }
+
+  // Never throws: runs in the destructor, also while an error unwinds.
+  void release_exchange_stream() noexcept {
+    if (exchange_stream_ != nullptr) {
+      cudaStreamSynchronize(exchange_stream_);
+      cudaStreamDestroy(exchange_stream_);
+    }
+    if (gradients_ready_ != nullptr) cudaEventDestroy(gradients_ready_);
+    if (exchange_done_ != nullptr) cudaEventDestroy(exchange_done_);
+  }
+
   int rank_;
   int size_;
   cudaStream_t stream_;
+  cudaStream_t exchange_stream_ = nullptr;
+  cudaEvent_t gradients_ready_ = nullptr;
+  cudaEvent_t exchange_done_ = nullptr;
   ncclComm_t comm_ = nullptr;
 };
 

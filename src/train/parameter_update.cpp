@@ -30,11 +30,18 @@ std::string nonfinite_report(Backend& backend, const float* grads, size_t count,
 }
 
 AllreduceUpdate::AllreduceUpdate(Communicator& communicator, Backend& backend, size_t parameters,
-                                 const AdamOptions& options, const NonFiniteCheck& check)
+                                 const AdamOptions& options, const NonFiniteCheck& check,
+                                 size_t bucket_bytes)
     : communicator_(communicator),
       backend_(backend),
       adam_(backend, parameters, options),
-      check_(check) {}
+      check_(check),
+      exchange_(communicator, parameters, bucket_bytes) {}
+
+GradientsReady* AllreduceUpdate::begin_backward(float* grads) {
+  exchange_.begin(grads);
+  return &exchange_;
+}
 
 void AllreduceUpdate::initialize(float* params, const Mlp& model, uint64_t seed) {
   // Only rank 0 initialises; the others start from NaN, so a replica that missed the broadcast
@@ -47,10 +54,7 @@ void AllreduceUpdate::initialize(float* params, const Mlp& model, uint64_t seed)
 
 bool AllreduceUpdate::apply(float* params, float* grads, int64_t step) {
   const size_t count = adam_.first_moment().size();
-  {
-    const trace::Span span("allreduce", trace::Phase::exchange);
-    communicator_.allreduce_sum(grads, count);
-  }
+  exchange_.finish(grads);
   const trace::Span span("check and Adam", trace::Phase::optimizer);
   // The summed gradients are the same on every rank, so every rank decides the same.
   const std::string report = nonfinite_report(backend_, grads, count, step, check_);

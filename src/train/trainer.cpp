@@ -130,7 +130,8 @@ void Trainer::step(size_t k) {
   if (k + 1 < sampler_.steps_per_epoch())
     backend_.prefetch_rows(train_images_.data(), mnist::kPixels,
                            epoch_order_.data() + (k + 1) * sampler_.local_batch(), rows);
-  model_.backward(params_.data(), x_.data(), dlogits_.data(), rows, grads_.data());
+  GradientsReady* ready = update_.begin_backward(grads_.data());
+  model_.backward(params_.data(), x_.data(), dlogits_.data(), rows, grads_.data(), ready);
   if (fault_.at(Fault::Kind::nonfinite_gradient, world_.rank(), step_number))
     backend_.fill(grads_.data(), 1, std::numeric_limits<float>::quiet_NaN());
   if (!update_.apply(params_.data(), grads_.data(), step_number)) ++skipped_steps_;

@@ -1,11 +1,14 @@
-// The training step allocates nothing after the first one. This binary replaces the C allocator's
+// The training step allocates nothing after warm-up. This binary replaces the C allocator's
 // entry points with counting wrappers around glibc's, so that every allocation is seen: C++ new,
 // OpenBLAS and MPI included.
+#include <dlfcn.h>
+#include <execinfo.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "mpi/shared_files.hpp"
 #include "mpi/trainer_fixture.hpp"
@@ -21,9 +24,36 @@ namespace {
 
 std::atomic<bool> counting{false};
 std::atomic<long> allocations{0};
+std::atomic<long> unexpected_message_buffers{0};
+
+// Open MPI's ob1 copies a message that arrives before its receive is posted (an eager message
+// from a rank running ahead) into a buffer from its bucket allocator, which caches freed
+// buffers and grows to the most such messages ever pending: a function of timing, not of the
+// step. Those allocations are counted apart, recognised by the allocator's library on the stack.
+bool from_open_mpi_unexpected_message_cache() {
+  void* frames[8];
+  const int depth = backtrace(frames, 8);
+  for (int i = 0; i < depth; ++i) {
+    Dl_info info;
+    if (dladdr(frames[i], &info) != 0 && info.dli_fname != nullptr &&
+        std::strstr(info.dli_fname, "mca_allocator_bucket") != nullptr)
+      return true;
+  }
+  return false;
+}
+
+// backtrace() loads libgcc on its first call, allocating: do that before anything is counted.
+const int backtrace_ready = [] {
+  void* frame[1];
+  return backtrace(frame, 1);
+}();
 
 void note() {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+  if (!counting.load(std::memory_order_relaxed)) return;
+  if (from_open_mpi_unexpected_message_cache())
+    unexpected_message_buffers.fetch_add(1, std::memory_order_relaxed);
+  else
+    allocations.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -59,24 +89,38 @@ int posix_memalign(void** pointer, size_t alignment, size_t size) {
 namespace dptrain {
 namespace {
 
-TEST(Allocation, TrainingStepsAllocateNothingAfterTheFirst) {
+void expect_steps_allocate_nothing_after_warm_up(size_t bucket_kb) {
   TrainConfig config;
   config.data_path = testing::shared_synthetic_file(3000, 250, 1);
   config.batch_size = 32;
+  config.bucket_kb = bucket_kb;
   testing::TrainerRig rig(config, MPI_COMM_WORLD);
   Trainer& trainer = *rig.trainer;
-  trainer.begin_epoch(1);
-  trainer.step(0);
-
   const size_t steps = trainer.sampler().steps_per_epoch();
-  counting = true;
-  for (size_t k = 1; k < steps; ++k)
-    trainer.step(k);
-  trainer.begin_epoch(2);  // the reshuffle between epochs allocates nothing either
+  trainer.begin_epoch(1);
   for (size_t k = 0; k < steps; ++k)
     trainer.step(k);
+
+  allocations = 0;
+  unexpected_message_buffers = 0;
+  counting = true;
+  for (int epoch = 2; epoch <= 3; ++epoch) {
+    trainer.begin_epoch(epoch);  // the reshuffle between epochs allocates nothing either
+    for (size_t k = 0; k < steps; ++k)
+      trainer.step(k);
+  }
   counting = false;
-  EXPECT_EQ(allocations.load(), 0) << "allocations in " << 2 * steps - 1 << " steps";
+  EXPECT_EQ(allocations.load(), 0) << "allocations in " << 2 * steps << " steps";
+  ::testing::Test::RecordProperty("open_mpi_unexpected_message_buffers",
+                                  static_cast<int>(unexpected_message_buffers.load()));
+}
+
+TEST(Allocation, TrainingStepsAllocateNothingAfterWarmUp) {
+  expect_steps_allocate_nothing_after_warm_up(/*bucket_kb=*/0);
+}
+
+TEST(Allocation, BucketedStepsAllocateNothingAfterWarmUp) {
+  expect_steps_allocate_nothing_after_warm_up(/*bucket_kb=*/16);
 }
 
 TEST(Allocation, TheCounterSeesAllocations) {

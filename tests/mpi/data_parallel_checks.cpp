@@ -45,7 +45,7 @@ TrainConfig small_config() {
   return config;
 }
 
-void expect_n_ranks_match_one_rank(TestDevice device) {
+void expect_n_ranks_match_one_rank(TestDevice device, size_t bucket_kb) {
   int world_size = 1, rank = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &world_size);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -55,6 +55,7 @@ void expect_n_ranks_match_one_rank(TestDevice device) {
   config.hidden = {32, 16};
   config.seed = 9;
   config.adam.lr = 3e-3f;
+  config.bucket_kb = bucket_kb;
   // More than an epoch of steps, so that the reshuffle between epochs is covered too.
   TrainerRig data_parallel(config, MPI_COMM_WORLD, device);
   const size_t steps = std::max<size_t>(25, data_parallel.trainer->sampler().steps_per_epoch() + 5);
@@ -82,8 +83,10 @@ void expect_n_ranks_match_one_rank(TestDevice device) {
   }
 }
 
-void expect_replicas_bitwise_equal_after_training(TestDevice device) {
-  TrainerRig rig(small_config(), MPI_COMM_WORLD, device);
+void expect_replicas_bitwise_equal_after_training(TestDevice device, size_t bucket_kb) {
+  TrainConfig config = small_config();
+  config.bucket_kb = bucket_kb;
+  TrainerRig rig(config, MPI_COMM_WORLD, device);
   EXPECT_EQ(ranks_differing_from_root(rig.trainer->parameters()), 0);
   const EpochMetrics first = rig.trainer->run_epoch(1, nullptr);
   EXPECT_EQ(ranks_differing_from_root(rig.trainer->parameters()), 0);

@@ -11,5 +11,10 @@ TEST(Equivalence, NRanksMatchOneRankWithTheGlobalBatch) {
   testing::expect_n_ranks_match_one_rank(testing::TestDevice::cpu);
 }
 
+// 1 KiB buckets: about a hundred allreduces per step, started during backward.
+TEST(Equivalence, NRanksWithGradientBucketsMatchOneRank) {
+  testing::expect_n_ranks_match_one_rank(testing::TestDevice::cpu, /*bucket_kb=*/1);
+}
+
 }  // namespace
 }  // namespace dptrain

@@ -21,6 +21,10 @@ TEST(Replicas, StayBitwiseIdenticalWhileTraining) {
   testing::expect_replicas_bitwise_equal_after_training(testing::TestDevice::cpu);
 }
 
+TEST(Replicas, StayBitwiseIdenticalWithGradientBuckets) {
+  testing::expect_replicas_bitwise_equal_after_training(testing::TestDevice::cpu, /*bucket_kb=*/4);
+}
+
 TEST(Replicas, EvaluationCoversTheWholeTestSetOnce) {
   testing::TrainerRig rig(small_config(), MPI_COMM_WORLD);
   const Evaluation evaluation = rig.trainer->evaluate();

@@ -27,19 +27,53 @@ TEST(RingAllreduce, SumsExactlyForEveryCountIncludingFewerElementsThanRanks) {
   }
 }
 
-TEST(RingAllreduce, EveryRankGetsBitwiseTheSameResult) {
+// This rank's share of a sum: values in [-0.5, 0.5) that differ from rank to rank.
+std::vector<float> contribution(size_t count, uint64_t seed) {
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const uint64_t key = random::stream_key(seed, static_cast<uint64_t>(rank));
+  std::vector<float> values(count);
+  for (size_t i = 0; i < count; ++i)
+    values[i] = random::uniform01(key, i) - 0.5f;
+  return values;
+}
+
+TEST(RingAllreduce, EveryRankGetsBitwiseTheSameResult) {
   RingAllreduce ring(MPI_COMM_WORLD);
   const size_t count = 12345;
-  std::vector<float> data(count);
-  const uint64_t key = random::stream_key(17, static_cast<uint64_t>(rank));
-  for (size_t i = 0; i < count; ++i)
-    data[i] = random::uniform01(key, i) * 2.0f - 0.7f;
+  std::vector<float> data = contribution(count, 17);
   ring.sum(data.data(), count);
   std::vector<float> root = data;
   MPI_Bcast(root.data(), static_cast<int>(count), MPI_FLOAT, 0, MPI_COMM_WORLD);
   EXPECT_EQ(std::memcmp(root.data(), data.data(), count * sizeof(float)), 0);
+}
+
+// Started sums of several slices, advanced by progress() between them, finish in order and give
+// what one sum of each slice would.
+TEST(RingAllreduce, StartedSumsMatchOneSumEachWhateverTheProgressCalls) {
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  RingAllreduce ring(MPI_COMM_WORLD);
+  const size_t count = 10007;
+  std::vector<float> started = contribution(count, 23);
+  std::vector<float> one_by_one = started;
+  const size_t cuts[] = {0, 1, 3, 2000, 2001, 7000, count};  // slices of 1, 2, 1997, 1, ...
+  for (size_t s = 0; s + 1 < std::size(cuts); ++s)
+    ring.sum(one_by_one.data() + cuts[s], cuts[s + 1] - cuts[s]);
+  ring.reserve(count, std::size(cuts));
+  for (size_t s = std::size(cuts) - 1; s-- > 0;) {  // last slice first, as backward gives them
+    ring.start(started.data() + cuts[s], cuts[s + 1] - cuts[s]);
+    if (s % 2 == 0) ring.progress();
+  }
+  ring.wait();
+  EXPECT_TRUE(ring.progress());  // nothing left
+  // Slices summed on their own are summed in the same ring order either way.
+  EXPECT_EQ(std::memcmp(started.data(), one_by_one.data(), count * sizeof(float)), 0);
+  // And they are sums: rank r's slice values, added over ranks, differ from rank r's own.
+  if (size > 1) {
+    const std::vector<float> own = contribution(count, 23);
+    EXPECT_NE(std::memcmp(started.data(), own.data(), count * sizeof(float)), 0);
+  }
 }
 
 }  // namespace

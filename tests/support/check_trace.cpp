@@ -1,8 +1,9 @@
-// dptrain_check_trace STEPS LAYERS FILE...
+// dptrain_check_trace STEPS LAYERS BUCKETS FILE...
 // Checks --trace files: each is Chrome trace-event JSON with nothing dropped, names its rank as
 // a process, and holds, for every one of STEPS steps, one complete event per phase of the step
-// (the batch gather, forward, one backward event per layer, the exchange, the optimizer), with
-// non-negative durations that do not overlap within a phase. Exits 1 with the reason otherwise.
+// (the batch gather, forward, one backward event per layer, the exchange, the optimizer) and,
+// on the in-flight track, BUCKETS gradient buckets per step, with non-negative
+// durations that do not overlap within a phase and track. Exits 1 with the reason otherwise.
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -16,7 +17,7 @@ int fail(const std::string& file, const std::string& why) {
   return 1;
 }
 
-int check(const std::string& path, long steps, int layers) {
+int check(const std::string& path, long steps, int layers, long buckets) {
   std::ifstream file(path);
   if (!file) return fail(path, "cannot open");
   nlohmann::json trace;
@@ -31,11 +32,12 @@ int check(const std::string& path, long steps, int layers) {
   bool named = false;
   for (const nlohmann::json& event : trace["traceEvents"]) {
     if (event["ph"] == "M") {
-      named = event["name"] == "process_name";
+      named = named || event["name"] == "process_name";
       continue;
     }
     if (event["ph"] != "X") return fail(path, "unexpected event " + event.dump());
-    const std::string name = event["name"], phase = event["cat"];
+    const std::string name = event["name"];
+    const std::string phase = std::string(event["cat"]) + " on track " + event["tid"].dump();
     const double begin = event["ts"], duration = event["dur"];
     if (duration < 0) return fail(path, "negative duration in " + event.dump());
     if (end_of_last.count(phase) && begin + 1e-3 < end_of_last[phase])
@@ -47,7 +49,8 @@ int check(const std::string& path, long steps, int layers) {
   std::map<std::string, long> expected = {{"gather batch", steps},
                                           {"forward and loss", steps},
                                           {"allreduce", steps},
-                                          {"check and Adam", steps}};
+                                          {"check and Adam", steps},
+                                          {"gradient bucket", steps * buckets}};
   for (int layer = 0; layer < layers; ++layer)
     expected["backward layer" + std::to_string(layer)] = steps;
   for (const auto& [name, n] : expected)
@@ -60,14 +63,15 @@ int check(const std::string& path, long steps, int layers) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 4) {
-    std::fprintf(stderr, "usage: dptrain_check_trace STEPS LAYERS FILE...\n");
+  if (argc < 5) {
+    std::fprintf(stderr, "usage: dptrain_check_trace STEPS LAYERS BUCKETS FILE...\n");
     return 1;
   }
   const long steps = std::stol(argv[1]);
   const int layers = std::stoi(argv[2]);
-  for (int i = 3; i < argc; ++i)
-    if (check(argv[i], steps, layers) != 0) return 1;
-  std::printf("check_trace: %d file(s), %ld steps each, all phases present\n", argc - 3, steps);
+  const long buckets = std::stol(argv[3]);
+  for (int i = 4; i < argc; ++i)
+    if (check(argv[i], steps, layers, buckets) != 0) return 1;
+  std::printf("check_trace: %d file(s), %ld steps each, all phases present\n", argc - 4, steps);
   return 0;
 }

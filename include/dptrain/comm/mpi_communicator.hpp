@@ -17,6 +17,10 @@ class MpiCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   void allreduce_sum(float* data, size_t count) override;
+  void start_allreduce_sum(float* data, size_t count) override { ring_.start(data, count); }
+  void progress() override { ring_.progress(); }
+  void wait_started() override { ring_.wait(); }
+  void reserve(size_t count, size_t queued) override { ring_.reserve(count, queued); }
   void broadcast(float* data, size_t count, int root) override;
 
  private:

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "dptrain/core/trace.hpp"
+
 namespace dptrain {
 
 // Sum-allreduce of floats on host memory: a ring reduce-scatter followed by a ring allgather over
@@ -12,30 +14,60 @@ namespace dptrain {
 // sends and receives 2(n-1)/n of the buffer, the bandwidth optimum. It waits under the
 // collective watchdog, so a rank that never sends is named instead of hanging the others.
 //
+// Sums may be started without waiting (start), advanced whenever the caller has a moment
+// (progress: it never blocks) and finished together (wait): the bucketed gradient exchange starts
+// each bucket while backward still computes. Started sums run one after another, in the order
+// started, which every rank must share.
+//
 // Why not MPI_Allreduce: Open MPI 4.1 allocates memory on every call of MPI_Allreduce,
 // MPI_Iallreduce and the persistent MPIX_Allreduce_init (1, 10 and 2 allocations per call,
 // measured with a counting malloc on the 50,890 floats of the reference model), and the MPI
 // standard only advises, without requiring, that all ranks get bitwise the same result. Here the
-// scratch buffer is allocated on first use, and every element is summed once, on one rank, in
-// ring order, then copied to the others, so replicas that apply the result stay bitwise equal.
+// scratch is allocated by reserve(), and every element is summed once, on one rank, in ring
+// order, then copied to the others, so replicas that apply the result stay bitwise equal.
 class RingAllreduce {
  public:
   explicit RingAllreduce(MPI_Comm comm);
+
+  // data <- the sum over ranks, now.
   void sum(float* data, size_t count);
-  // Allocates the scratch for counts up to `count` now, so that no later sum allocates.
-  void reserve(size_t count);
+
+  // Started sums appear in a --trace as gradient buckets, each from its first message (sums run
+  // one after another) to its result.
+  void start(float* data, size_t count);
+  // Advances the started sums as far as possible without waiting; true when none is left.
+  bool progress();
+  // Until every started sum is done.
+  void wait();
+
+  // Allocates for sums of up to `count` elements, up to `queued` of them started at once, so
+  // that no later call allocates.
+  void reserve(size_t count, size_t queued = 1);
 
  private:
+  struct Sum {
+    float* data;
+    size_t count;
+    trace::Clock::time_point started;  // its first message
+    bool traced;
+  };
+  void enqueue(float* data, size_t count, bool traced);
   // Elements [begin, end) of chunk c when `count` elements are split among the ranks.
   size_t chunk_begin(size_t count, int chunk) const;
-  // Sends to one neighbour while receiving from the other, under the collective watchdog.
-  void exchange(const float* send, size_t send_count, int to, float* receive, size_t receive_count,
-                int from, int tag);
+  int chunk(int c) const { return (c % size_ + size_) % size_; }
+  // Posts the messages of the current step of the oldest started sum.
+  void post_step();
+  // The current step's messages have arrived: reduces what came in, moves to the next step.
+  void finish_step();
 
   MPI_Comm comm_;
   int rank_ = 0;
   int size_ = 1;
   std::vector<float> scratch_;
+  std::vector<Sum> queue_;  // started sums, oldest at queue_head_
+  size_t queue_head_ = 0;
+  int step_ = 0;  // of the oldest sum: 0..n-2 reduce-scatter, n-1..2n-3 allgather
+  bool posted_ = false;
   MPI_Request requests_[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
 };
 

@@ -24,6 +24,10 @@ using Clock = std::chrono::steady_clock;
 void enable(size_t capacity);
 bool enabled();
 void record(const char* name, Phase phase, Clock::time_point begin, Clock::time_point end);
+// Work in flight while the step goes on (a gradient bucket from its start to its sum): shown on a
+// track of its own, and not added to the phase totals, which its time overlaps.
+void record_in_flight(const char* name, Phase phase, Clock::time_point begin,
+                      Clock::time_point end);
 
 // Seconds spent in each phase since the last reset.
 std::array<double, kPhases> phase_seconds();

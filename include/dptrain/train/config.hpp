@@ -40,10 +40,14 @@ struct TrainConfig {
   int64_t check_replicas_every = 0;  // steps; 0: never
   std::string trace_path;            // Chrome trace JSON, one file per rank
   TrainMode mode = TrainMode::allreduce;
+  std::optional<size_t> bucket_kb;     // --bucket-kb; kDefaultBucketKb when unset
   std::optional<int> ps_servers;       // --ps-servers; 1 when unset in ps mode
   bool ps_async = false;               // --ps-async
   std::optional<size_t> ps_staleness;  // --ps-staleness; 0 when unset
 };
+
+// Gradient buckets of the allreduce, in KiB (1024 bytes); 0: one allreduce after backward.
+inline constexpr size_t kDefaultBucketKb = 0;
 
 // The configuration as one line of JSON, recorded in checkpoints.
 std::string config_to_json(const TrainConfig& config);

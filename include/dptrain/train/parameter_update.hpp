@@ -9,6 +9,7 @@
 #include "dptrain/comm/world.hpp"
 #include "dptrain/model/mlp.hpp"
 #include "dptrain/optim/adam.hpp"
+#include "dptrain/train/bucketed_exchange.hpp"
 #include "dptrain/train/checkpoint.hpp"
 #include "dptrain/train/config.hpp"
 
@@ -31,6 +32,10 @@ class ParameterUpdate {
 
   // Collective: gives params (on the backend) the model's initial values as made on rank 0.
   virtual void initialize(float* params, const Mlp& model, uint64_t seed) = 0;
+
+  // Called before each backward pass that fills `grads`: who wants to hear, layer by layer, that
+  // gradients are final (to start sending them), or nobody.
+  virtual GradientsReady* begin_backward(float* /*grads*/) { return nullptr; }
 
   // Collective: this step's gradients (already scaled) in, the next parameters out. May
   // overwrite grads. `step` counts from 1 since training began, for messages. Returns false
@@ -61,18 +66,21 @@ struct NonFiniteCheck {
 std::string nonfinite_report(Backend& backend, const float* grads, size_t count, int64_t step,
                              const NonFiniteCheck& check, size_t layout_offset = 0);
 
-// Allreduce mode: sum the gradients across the replicas with the communicator, check them, then
-// Adam on every replica, identically.
+// Allreduce mode: sum the gradients across the replicas with the communicator, in buckets that
+// start during backward (see BucketedExchange), check them, then Adam on every replica,
+// identically.
 class AllreduceUpdate final : public ParameterUpdate {
  public:
   AllreduceUpdate(Communicator& communicator, Backend& backend, size_t parameters,
-                  const AdamOptions& options, const NonFiniteCheck& check = {});
+                  const AdamOptions& options, const NonFiniteCheck& check = {},
+                  size_t bucket_bytes = 0);
 
   std::string name() const override { return communicator_.name(); }
   float gradient_scale(size_t /*local_batch*/, size_t global_batch) const override {
     return 1.0f / static_cast<float>(global_batch);
   }
   void initialize(float* params, const Mlp& model, uint64_t seed) override;
+  GradientsReady* begin_backward(float* grads) override;
   bool apply(float* params, float* grads, int64_t step) override;
   std::string save_checkpoint(const World& everyone, Checkpoint checkpoint, double local_loss,
                               const float* params, const CheckpointPlace& place) override;
@@ -83,6 +91,7 @@ class AllreduceUpdate final : public ParameterUpdate {
   Backend& backend_;
   Adam adam_;
   NonFiniteCheck check_;
+  BucketedExchange exchange_;
 };
 
 }  // namespace dptrain
