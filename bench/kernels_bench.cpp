@@ -1,11 +1,13 @@
 // Google Benchmark of the step's kernels on the CPU backend, each beside the machine's own limit
-// for the same work: dense layers against a bare cblas_sgemm of their shapes (the ratio is what
-// the fused code adds), softmax cross-entropy, Adam, the batch gather. Run:
+// for the same work: a whole MLP's forward and backward against bare cblas_sgemm of each of its
+// GEMM shapes (bench/step-breakdown.sh adds them up into the step's limit), softmax
+// cross-entropy, Adam, the batch gather. Run:
 //   build/bench/dptrain_kernels_bench --benchmark_counters_tabular=true
 // Threads: one (OPENBLAS_NUM_THREADS has no effect; each benchmark sets its own).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
+#include <string>
 #include <vector>
 
 #include "dptrain/backend/cpu_backend.hpp"
@@ -28,34 +30,77 @@ void set_flops(benchmark::State& state, double flops_per_iteration) {
       benchmark::Counter(flops_per_iteration * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// A bare sgemm, C[m,n] = A[m,k] op(B): the reference the layers are measured against.
-void Sgemm(benchmark::State& state) {
-  const int m = static_cast<int>(state.range(0)), n = static_cast<int>(state.range(1)),
-            k = static_cast<int>(state.range(2));
-  const bool trans_b = state.range(3) != 0;
-  openblas_set_num_threads(1);
-  const std::vector<float> a = random_floats(static_cast<size_t>(m) * k, 1);
-  const std::vector<float> b = random_floats(static_cast<size_t>(k) * n, 2);
-  std::vector<float> c(static_cast<size_t>(m) * n);
-  for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, 1.0f,
-                a.data(), k, b.data(), trans_b ? k : n, 0.0f, c.data(), n);
-    benchmark::DoNotOptimize(c.data());
-  }
-  set_flops(state, 2.0 * m * n * k);
+// The models measured: the reference MLP at its batch, and a large one whose GEMMs dominate.
+struct ModelShape {
+  const char* name;
+  std::vector<int> widths;
+  int rows;
+};
+const std::vector<ModelShape>& models() {
+  static const std::vector<ModelShape> shapes = {
+      {"reference_784_64_10_b32", {784, 64, 10}, 32},
+      {"large_784_1024_1024_10_b256", {784, 1024, 1024, 10}, 256},
+  };
+  return shapes;
 }
-// The GEMMs of the reference model (batch 32) and of the large one (batch 256).
-BENCHMARK(Sgemm)
-    ->ArgNames({"m", "n", "k", "transB"})
-    ->Args({32, 64, 784, 1})
-    ->Args({32, 10, 64, 1})
-    ->Args({256, 1024, 784, 1})
-    ->Args({256, 1024, 1024, 1})
-    ->Args({256, 10, 1024, 1})
-    ->Args({1024, 1024, 1024, 0});
 
-// Forward and backward of a whole MLP at a batch size, on one thread: the compute of a step.
-void MlpForwardBackward(benchmark::State& state, std::vector<int> widths, int rows) {
+// C[m,n] = op(A) op(B), as the step issues it (row-major, Mlp's layout).
+struct Gemm {
+  std::string name;
+  CBLAS_TRANSPOSE trans_a, trans_b;
+  int m, n, k;
+  double flops() const { return 2.0 * m * n * k; }
+};
+
+// The GEMMs of one training step of an MLP, in Mlp::forward and Mlp::backward's order.
+std::vector<Gemm> step_gemms(const ModelShape& model) {
+  std::vector<Gemm> gemms;
+  const std::vector<int>& w = model.widths;
+  const int layers = static_cast<int>(w.size()) - 1;
+  for (int i = 0; i < layers; ++i)
+    gemms.push_back(
+        {"forward" + std::to_string(i), CblasNoTrans, CblasTrans, model.rows, w[i + 1], w[i]});
+  for (int i = layers - 1; i >= 0; --i) {
+    gemms.push_back(
+        {"dweight" + std::to_string(i), CblasTrans, CblasNoTrans, w[i + 1], w[i], model.rows});
+    if (i > 0)
+      gemms.push_back(
+          {"dinput" + std::to_string(i), CblasNoTrans, CblasNoTrans, model.rows, w[i], w[i + 1]});
+  }
+  return gemms;
+}
+
+struct GemmBuffers {
+  std::vector<float> a, b, c;
+  explicit GemmBuffers(const Gemm& g)
+      : a(random_floats(static_cast<size_t>(g.m) * g.k, 1)),
+        b(random_floats(static_cast<size_t>(g.k) * g.n, 2)),
+        c(static_cast<size_t>(g.m) * g.n) {}
+  void run(const Gemm& g) {
+    const int lda = g.trans_a == CblasNoTrans ? g.k : g.m;
+    const int ldb = g.trans_b == CblasNoTrans ? g.n : g.k;
+    cblas_sgemm(CblasRowMajor, g.trans_a, g.trans_b, g.m, g.n, g.k, 1.0f, a.data(), lda, b.data(),
+                ldb, 0.0f, c.data(), g.n);
+  }
+};
+
+// Bare cblas_sgemm of one of the step's shapes, on one thread.
+void Sgemm(benchmark::State& state, Gemm gemm) {
+  openblas_set_num_threads(1);
+  GemmBuffers buffers(gemm);
+  for (auto _ : state) {
+    buffers.run(gemm);
+    benchmark::DoNotOptimize(buffers.c.data());
+  }
+  set_flops(state, gemm.flops());
+}
+
+// Forward and backward of a whole MLP on one thread: the step's GEMMs (the same flops as the
+// Sgemm benchmarks of its shapes together) with the fused bias/activation, bias gradients and
+// ReLU backward between them.
+void MlpForwardBackward(benchmark::State& state, ModelShape shape) {
+  const int rows = shape.rows;
+  const std::vector<int>& widths = shape.widths;
   CpuBackend backend(1);
   Mlp model(backend, widths, rows);
   std::vector<float> params(model.layout().total());
@@ -68,17 +113,21 @@ void MlpForwardBackward(benchmark::State& state, std::vector<int> widths, int ro
     model.backward(params.data(), x.data(), dlogits.data(), rows, grads.data());
     benchmark::DoNotOptimize(grads.data());
   }
-  // Forward: every layer; backward: every weight gradient, and input gradients but the first's.
   double flops = 0.0;
-  for (size_t i = 0; i + 1 < widths.size(); ++i) {
-    const double layer = 2.0 * rows * widths[i] * widths[i + 1];
-    flops += (i == 0 ? 2.0 : 3.0) * layer;
-  }
+  for (const Gemm& gemm : step_gemms(shape))
+    flops += gemm.flops();
   set_flops(state, flops);
 }
-BENCHMARK_CAPTURE(MlpForwardBackward, reference_784_64_10_b32, std::vector<int>{784, 64, 10}, 32);
-BENCHMARK_CAPTURE(MlpForwardBackward, large_784_1024_1024_10_b256,
-                  std::vector<int>{784, 1024, 1024, 10}, 256);
+
+void register_model_benchmarks() {
+  for (const ModelShape& model : models()) {
+    for (const Gemm& gemm : step_gemms(model))
+      benchmark::RegisterBenchmark(("Sgemm/" + std::string(model.name) + "/" + gemm.name).c_str(),
+                                   Sgemm, gemm);
+    benchmark::RegisterBenchmark(("MlpForwardBackward/" + std::string(model.name)).c_str(),
+                                 MlpForwardBackward, model);
+  }
+}
 
 void SoftmaxCrossEntropy(benchmark::State& state) {
   const int rows = static_cast<int>(state.range(0));
@@ -137,4 +186,11 @@ BENCHMARK(GatherBatch)->Arg(32)->Arg(256);
 }  // namespace
 }  // namespace dptrain
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  dptrain::register_model_benchmarks();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
