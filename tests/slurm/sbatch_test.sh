@@ -39,7 +39,8 @@ wait_for_state() {  # wait_for_state SECONDS STATE...: until the job is in one o
     for wanted in "$@"; do [ "$state" = "$wanted" ] && return 0; done
     sleep 0.1
   done
-  fail "job $job is $(job_state) after $seconds s, not $*"
+  fail "job $job is $(job_state) after $seconds s, not $* ($(scontrol show job "$job" 2>/dev/null |
+    grep -o 'Reason=[^ ]*'))"
 }
 wait_for_end() { wait_for_state "$1" COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL OUT_OF_MEMORY; }
 
@@ -64,10 +65,12 @@ case "$case" in
     # A requeued job waits (Reason=BeginTime) before it may start again; let it start now,
     # once the old run's step daemons are gone (the new run reuses their step ids).
     wait_for_state 60 PENDING
-    for _ in $(seq 300); do
+    # On a loaded machine they can take a while: a step id still held made the restart fail once.
+    for _ in $(seq 1200); do
       pgrep -f "slurmstepd: \[$job\." >/dev/null || break
       sleep 0.1
     done
+    pgrep -f "slurmstepd: \[$job\." >/dev/null && fail "the first run's step daemons outlived 120 s"
     scontrol update JobId="$job" StartTime=now || fail "cannot release the requeued job"
     wait_for_state 60 RUNNING COMPLETED
     wait_for_end 300
