@@ -82,6 +82,67 @@ DPTRAIN_SIMD_CLONES void gather_batch(const uint8_t* __restrict images,
   }
 }
 
+// The CPU visits whole pixels, channels innermost, so that each tap is one contiguous block;
+// the tap and reader arithmetic is the shared one, and every element sums in its order.
+DPTRAIN_SIMD_CLONES void im2col(const float* __restrict x, const ew::ConvGeometry& g, int rows,
+                                float* __restrict col) {
+  const size_t out_rows = static_cast<size_t>(rows) * g.out_height() * g.out_width();
+  const size_t channels = static_cast<size_t>(g.channels);
+  for (size_t row = 0; row < out_rows; ++row)
+    for (int kh = 0; kh < g.kernel; ++kh)
+      for (int kw = 0; kw < g.kernel; ++kw) {
+        const int64_t source = ew::conv_tap_source(g, row, kh, kw);
+        float* __restrict target =
+            col + (row * g.kernel * g.kernel + kh * g.kernel + kw) * channels;
+        if (source < 0) {
+          std::fill(target, target + channels, 0.0f);
+        } else {
+          std::copy(x + source, x + source + channels, target);
+        }
+      }
+}
+
+DPTRAIN_SIMD_CLONES void col2im(const float* __restrict dcol, const ew::ConvGeometry& g, int rows,
+                                float* __restrict dx) {
+  const size_t channels = static_cast<size_t>(g.channels);
+  const size_t patch = static_cast<size_t>(g.patch());
+  for (size_t n = 0; n < static_cast<size_t>(rows); ++n)
+    for (int h = 0; h < g.height; ++h)
+      for (int w = 0; w < g.width; ++w) {
+        float* __restrict pixel = dx + ((n * g.height + h) * g.width + w) * channels;
+        std::fill(pixel, pixel + channels, 0.0f);
+        for (int kh = 0; kh < g.kernel; ++kh)
+          for (int kw = 0; kw < g.kernel; ++kw) {
+            const int64_t row = ew::conv_tap_reader(g, n, h, w, kh, kw);
+            if (row < 0) continue;
+            const float* __restrict source =
+                dcol + static_cast<size_t>(row) * patch + (kh * g.kernel + kw) * channels;
+            for (size_t c = 0; c < channels; ++c)
+              pixel[c] += source[c];
+          }
+      }
+}
+
+void max_pool_forward(const float* __restrict x, const ew::PoolGeometry& g, int rows,
+                      float* __restrict y, uint8_t* __restrict argmax) {
+  size_t out = 0;
+  for (size_t n = 0; n < static_cast<size_t>(rows); ++n)
+    for (int ho = 0; ho < g.out_height(); ++ho)
+      for (int wo = 0; wo < g.out_width(); ++wo)
+        for (int c = 0; c < g.channels; ++c, ++out)
+          y[out] = ew::max_pool_element(x, g, n, ho, wo, c, argmax + out);
+}
+
+void max_pool_backward(const float* __restrict dy, const uint8_t* __restrict argmax,
+                       const ew::PoolGeometry& g, int rows, float* __restrict dx) {
+  size_t in = 0;
+  for (size_t n = 0; n < static_cast<size_t>(rows); ++n)
+    for (int h = 0; h < g.height; ++h)
+      for (int w = 0; w < g.width; ++w)
+        for (int c = 0; c < g.channels; ++c, ++in)
+          dx[in] = ew::max_pool_gradient_element(dy, argmax, g, n, h, w, c);
+}
+
 }  // namespace loops
 
 }  // namespace
@@ -177,6 +238,24 @@ void CpuBackend::prefetch_rows(const uint8_t* images, int pixels, const uint32_t
     for (int offset = 0; offset < pixels; offset += kCacheLine)
       __builtin_prefetch(row + offset, /*rw=*/0, /*locality=*/1);
   }
+}
+
+void CpuBackend::im2col(const float* x, const ew::ConvGeometry& geometry, int rows, float* col) {
+  loops::im2col(x, geometry, rows, col);
+}
+
+void CpuBackend::col2im(const float* dcol, const ew::ConvGeometry& geometry, int rows, float* dx) {
+  loops::col2im(dcol, geometry, rows, dx);
+}
+
+void CpuBackend::max_pool_forward(const float* x, const ew::PoolGeometry& geometry, int rows,
+                                  float* y, uint8_t* argmax) {
+  loops::max_pool_forward(x, geometry, rows, y, argmax);
+}
+
+void CpuBackend::max_pool_backward(const float* dy, const uint8_t* argmax,
+                                   const ew::PoolGeometry& geometry, int rows, float* dx) {
+  loops::max_pool_backward(dy, argmax, geometry, rows, dx);
 }
 
 void CpuBackend::fill(float* data, size_t n, float value) {

@@ -1,4 +1,5 @@
 #include <memory>
+#include <stdexcept>
 
 #include "commands.hpp"
 #include "dptrain/backend/cpu_backend.hpp"
@@ -39,24 +40,27 @@ void add_eval_options(CLI::App& command, EvalOptions& options) {
 
 int run_eval(const EvalOptions& options, const World& world) {
   CpuBackend backend(default_blas_threads(world.local_size()));
-  std::unique_ptr<Mlp> model;
+  std::unique_ptr<Model> model;
   std::unique_ptr<Evaluator> evaluator;
   std::unique_ptr<DeviceArray<float>> params;
   Checkpoint checkpoint;
   world.together([&] {
-    const std::vector<int> widths = checkpoint_widths(options.checkpoint);
-    if (widths.front() != mnist::kPixels)
-      throw InputError("checkpoint '" + options.checkpoint + "' takes inputs of " +
-                       std::to_string(widths.front()) + " values, not 28x28 images");
-    model = std::make_unique<Mlp>(backend, widths, options.batch_rows);
-    checkpoint = read_checkpoint(options.checkpoint, model->layout());
+    const std::string described = checkpoint_model(options.checkpoint);
+    ModelSpec spec;
+    try {
+      spec = parse_model(described);
+    } catch (const std::invalid_argument& error) {
+      throw InputError("checkpoint '" + options.checkpoint + "': " + error.what());
+    }
+    model = make_model(backend, spec, options.batch_rows);
+    checkpoint = read_checkpoint(options.checkpoint, described, model->layout());
     const MnistH5Reader reader(options.data);
     evaluator = std::make_unique<Evaluator>(backend, world, reader, *model, options.batch_rows);
     params = std::make_unique<DeviceArray<float>>(backend, checkpoint.params.size());
     backend.copy_to_device(params->data(), checkpoint.params.data(), params->bytes());
   });
   const Evaluation evaluation = evaluator->evaluate(params->data());
-  printf0("checkpoint %s: model mlp %s, epoch %d, step %zu (global step %lld)\n",
+  printf0("checkpoint %s: model %s, epoch %d, step %zu (global step %lld)\n",
           options.checkpoint.c_str(), model->describe().c_str(), checkpoint.position.epoch,
           checkpoint.position.step, static_cast<long long>(checkpoint.position.global_step));
   printf0("test accuracy %.2f%% (%lld/%lld), test loss %.4f\n", 100.0 * evaluation.accuracy,

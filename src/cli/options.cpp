@@ -52,10 +52,14 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   command.add_option("--lr", config.adam.lr, "Adam learning rate")->capture_default_str();
-  command.add_option("--hidden", config.hidden, "Hidden layer widths, comma-separated")
+  add_choice(command, "--model", config.model, {{"mlp", ModelKind::mlp}, {"cnn", ModelKind::cnn}},
+             "mlp (Dense layers, --hidden) or cnn (LeNet-style: two 5x5 convolutions with "
+             "max-pooling, Dense 128, Dense 10; README, \"Models\")");
+  command
+      .add_option("--hidden", config.hidden,
+                  "With --model mlp: hidden layer widths, comma-separated (default 64)")
       ->delimiter(',')
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+      ->check(CLI::PositiveNumber);
   command.add_option("--seed", config.seed, "Seed of the initial weights and of the shuffles")
       ->capture_default_str();
   command.add_option("--metrics", config.metrics_path,
@@ -158,7 +162,9 @@ void validate(const TrainConfig& config, int world_size) {
   require(
       std::isfinite(adam.weight_decay) && adam.weight_decay >= 0 && adam.lr * adam.weight_decay < 1,
       "--weight-decay must be >= 0 with --lr times --weight-decay below 1");
-  require(!config.hidden.empty(), "--hidden needs at least one width");
+  require(!config.hidden || !config.hidden->empty(), "--hidden needs at least one width");
+  require(!config.hidden || config.model == ModelKind::mlp,
+          "--hidden sets the MLP's widths; the CNN's layers are fixed (README, \"Models\")");
   require(!(config.device == DeviceRequest::cpu && config.precision == GemmPrecision::tf32),
           "--precision tf32 is for cuBLAS; --device cpu computes in fp32");
   require(!config.resume || !config.checkpoint_dir.empty(), "--resume needs --checkpoint-dir");

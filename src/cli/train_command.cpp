@@ -50,7 +50,8 @@ int run_train(const TrainConfig& config, const World& world) {
   world.together([&] { validate(config, world.size()); });
   watchdog::set_timeout(config.collective_timeout_seconds);
   const bool ps = config.mode == TrainMode::ps;
-  const size_t parameters = Mlp::layout_for(mlp_widths(config)).total();
+  const ParameterLayout layout = model_layout(model_spec(config));
+  const size_t parameters = layout.total();
   std::optional<PsPlan> plan;
   if (ps) plan.emplace(world.size(), config.ps_servers.value_or(1), parameters);
   const bool is_server = ps && plan->is_server(world.rank());
@@ -84,7 +85,6 @@ int run_train(const TrainConfig& config, const World& world) {
     return kExitOk;
   }
 
-  const ParameterLayout layout = Mlp::layout_for(mlp_widths(config));
   const NonFiniteCheck nonfinite_check{config.on_nonfinite, &layout};
   std::unique_ptr<ParameterUpdate> update;
   if (ps)
@@ -110,7 +110,7 @@ int run_train(const TrainConfig& config, const World& world) {
       config.data_path.c_str(), trainer->shard_rows(), ps ? "worker" : "rank",
       sampler.steps_per_epoch(), static_cast<size_t>(replicas.size()), config.batch_size,
       sampler.dropped_per_epoch());
-  printf0("model: mlp %s, %zu parameters; Adam lr %g, weight decay %g\n",
+  printf0("model: %s, %zu parameters; Adam lr %g, weight decay %g\n",
           trainer->model().describe().c_str(), trainer->model().layout().total(),
           static_cast<double>(config.adam.lr), static_cast<double>(config.adam.weight_decay));
   if (ps) {
@@ -127,7 +127,7 @@ int run_train(const TrainConfig& config, const World& world) {
   ConsoleReporter reporter(config.epochs, wants_progress_bar(config.progress), metrics.get());
   trainer->enable_stop_signals();
   if (trace_file) {
-    const size_t layers = config.hidden.size() + 1;
+    const size_t layers = trainer->model().layer_count();
     const size_t bucket_floats = config.bucket_kb.value_or(kDefaultBucketKb) * 1024 / sizeof(float);
     const size_t buckets =
         bucket_floats == 0 ? 1 : (parameters + bucket_floats - 1) / bucket_floats;

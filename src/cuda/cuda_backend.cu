@@ -3,6 +3,7 @@
 #include "cuda_backend.hpp"
 #include "cuda_check.hpp"
 #include "dptrain/backend/gemm_convention.hpp"
+#include "dptrain/core/conv_elements.hpp"
 #include "dptrain/core/elementwise.hpp"
 
 namespace dptrain::cuda {
@@ -94,6 +95,54 @@ __global__ void gather_kernel(const uint8_t* images, const uint8_t* labels, int 
 __global__ void fill_kernel(float* data, size_t n, float value) {
   DPTRAIN_FOR_EACH(i, n) {
     data[i] = value;
+  }
+}
+
+// One thread per element of the im2col matrix: consecutive threads copy consecutive channels.
+__global__ void im2col_kernel(const float* x, ew::ConvGeometry geometry, size_t n, float* col) {
+  DPTRAIN_FOR_EACH(i, n) {
+    col[i] = ew::im2col_element(x, geometry, i);
+  }
+}
+
+// NHWC position of element i of [rows, height, width, channels].
+struct PixelChannel {
+  size_t n;
+  int h;
+  int w;
+  int c;
+};
+
+__device__ PixelChannel nhwc_position(size_t i, int height, int width, int channels) {
+  const size_t pixel = i / static_cast<size_t>(channels);
+  return {pixel / static_cast<size_t>(width) / static_cast<size_t>(height),
+          static_cast<int>(pixel / static_cast<size_t>(width) % static_cast<size_t>(height)),
+          static_cast<int>(pixel % static_cast<size_t>(width)),
+          static_cast<int>(i % static_cast<size_t>(channels))};
+}
+
+// A gather, one thread per input element: deterministic, no atomics.
+__global__ void col2im_kernel(const float* dcol, ew::ConvGeometry geometry, size_t n, float* dx) {
+  DPTRAIN_FOR_EACH(i, n) {
+    const PixelChannel p = nhwc_position(i, geometry.height, geometry.width, geometry.channels);
+    dx[i] = ew::col2im_element(dcol, geometry, p.n, p.h, p.w, p.c);
+  }
+}
+
+__global__ void max_pool_forward_kernel(const float* x, ew::PoolGeometry geometry, size_t n,
+                                        float* y, uint8_t* argmax) {
+  DPTRAIN_FOR_EACH(i, n) {
+    const PixelChannel p =
+        nhwc_position(i, geometry.out_height(), geometry.out_width(), geometry.channels);
+    y[i] = ew::max_pool_element(x, geometry, p.n, p.h, p.w, p.c, argmax + i);
+  }
+}
+
+__global__ void max_pool_backward_kernel(const float* dy, const uint8_t* argmax,
+                                         ew::PoolGeometry geometry, size_t n, float* dx) {
+  DPTRAIN_FOR_EACH(i, n) {
+    const PixelChannel p = nhwc_position(i, geometry.height, geometry.width, geometry.channels);
+    dx[i] = ew::max_pool_gradient_element(dy, argmax, geometry, p.n, p.h, p.w, p.c);
   }
 }
 
@@ -242,6 +291,38 @@ void CudaBackend::gather_batch(const uint8_t* images, const uint8_t* labels, int
 void CudaBackend::fill(float* data, size_t n, float value) {
   if (n == 0) return;
   fill_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(data, n, value);
+  cudaCheckLaunch();
+}
+
+void CudaBackend::im2col(const float* x, const ew::ConvGeometry& geometry, int rows, float* col) {
+  const size_t n =
+      static_cast<size_t>(rows) * geometry.out_height() * geometry.out_width() * geometry.patch();
+  if (n == 0) return;
+  im2col_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(x, geometry, n, col);
+  cudaCheckLaunch();
+}
+
+void CudaBackend::col2im(const float* dcol, const ew::ConvGeometry& geometry, int rows, float* dx) {
+  const size_t n = static_cast<size_t>(rows) * geometry.height * geometry.width * geometry.channels;
+  if (n == 0) return;
+  col2im_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(dcol, geometry, n, dx);
+  cudaCheckLaunch();
+}
+
+void CudaBackend::max_pool_forward(const float* x, const ew::PoolGeometry& geometry, int rows,
+                                   float* y, uint8_t* argmax) {
+  const size_t n =
+      static_cast<size_t>(rows) * geometry.out_height() * geometry.out_width() * geometry.channels;
+  if (n == 0) return;
+  max_pool_forward_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(x, geometry, n, y, argmax);
+  cudaCheckLaunch();
+}
+
+void CudaBackend::max_pool_backward(const float* dy, const uint8_t* argmax,
+                                    const ew::PoolGeometry& geometry, int rows, float* dx) {
+  const size_t n = static_cast<size_t>(rows) * geometry.height * geometry.width * geometry.channels;
+  if (n == 0) return;
+  max_pool_backward_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(dy, argmax, geometry, n, dx);
   cudaCheckLaunch();
 }
 

@@ -48,6 +48,12 @@ class CudaBackend final : public Backend {
   void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
                     const uint32_t* indices, int rows, float* x, int32_t* y) override;
   void fill(float* data, size_t n, float value) override;
+  void im2col(const float* x, const ew::ConvGeometry& geometry, int rows, float* col) override;
+  void col2im(const float* dcol, const ew::ConvGeometry& geometry, int rows, float* dx) override;
+  void max_pool_forward(const float* x, const ew::PoolGeometry& geometry, int rows, float* y,
+                        uint8_t* argmax) override;
+  void max_pool_backward(const float* dy, const uint8_t* argmax, const ew::PoolGeometry& geometry,
+                         int rows, float* dx) override;
 
  private:
   int device_;

@@ -14,14 +14,13 @@
 namespace dptrain {
 
 ParameterServer::ParameterServer(const World& world, const PsPlan& plan, const TrainConfig& config,
-                                 size_t steps_per_epoch, const std::vector<int>& widths,
-                                 bool stop_signals)
+                                 size_t steps_per_epoch, bool stop_signals)
     : world_(world),
       plan_(plan),
       range_(plan.ranges.at(static_cast<size_t>(world.rank()))),
       config_(config),
-      widths_(widths),
-      layout_(Mlp::layout_for(widths)),
+      model_(describe_model(model_spec(config))),
+      layout_(model_layout(model_spec(config))),
       steps_per_epoch_(steps_per_epoch),
       global_batch_(static_cast<size_t>(config.batch_size) * static_cast<size_t>(plan.workers)),
       nonfinite_{config.on_nonfinite, &layout_},
@@ -43,7 +42,7 @@ int ParameterServer::worker_rank(size_t worker) const {
   return plan_.world_rank_of_worker(static_cast<int>(worker));
 }
 
-void ParameterServer::initialize(const Mlp& model, uint64_t seed) {
+void ParameterServer::initialize(const Model& model, uint64_t seed) {
   std::vector<float> initial(model.layout().total());
   if (world_.rank() == 0) model.initialize(initial, seed);
   world_.broadcast_bytes(initial.data(), initial.size() * sizeof(float), 0);
@@ -97,7 +96,7 @@ std::string ParameterServer::save_checkpoint() {
                           adam_.steps_taken()};
   const CheckpointPlace place{config_.checkpoint_dir, config_.keep_checkpoints, &layout_};
   return save_ps_checkpoint(
-      world_, plan_, checkpoint_header(config_, position_, plan_.workers, global_batch_, widths_),
+      world_, plan_, checkpoint_header(config_, position_, plan_.workers, global_batch_, model_),
       0.0, &state, place);
 }
 

@@ -35,7 +35,7 @@ float PsWorkerUpdate::gradient_scale(size_t local_batch, size_t global_batch) co
   return 1.0f / static_cast<float>(async_ ? local_batch : global_batch);
 }
 
-void PsWorkerUpdate::initialize(float* params, const Mlp& /*model*/, uint64_t /*seed*/) {
+void PsWorkerUpdate::initialize(float* params, const Model& /*model*/, uint64_t /*seed*/) {
   // Rank 0, a server, made the initial parameters; see ParameterServer::initialize.
   std::vector<float> initial(parameters_);
   world_.broadcast_bytes(initial.data(), initial.size() * sizeof(float), 0);

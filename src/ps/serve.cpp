@@ -13,17 +13,17 @@ namespace dptrain {
 void serve_parameters(const TrainConfig& config, const World& world, const PsPlan& plan,
                       bool stop_signals) {
   CpuBackend layout_only(1);
-  std::unique_ptr<Mlp> model;
+  std::unique_ptr<Model> model;
   size_t steps_per_epoch = 0;
   world.together([&] {                             // Trainer::create's first agreement
     const MnistH5Reader reader(config.data_path);  // the header only: servers hold no data
     steps_per_epoch =
         ShardedSampler(reader.train_rows(), config.batch_size, 0, plan.workers, config.seed)
             .steps_per_epoch();
-    model = std::make_unique<Mlp>(layout_only, mlp_widths(config), 1);
+    model = make_model(layout_only, model_spec(config), 1);
   });
   check_same_model(world, *model);
-  ParameterServer server(world, plan, config, steps_per_epoch, model->widths(), stop_signals);
+  ParameterServer server(world, plan, config, steps_per_epoch, stop_signals);
   server.initialize(*model, config.seed);
   if (config.resume) server.resume();
   server.run();

@@ -94,22 +94,15 @@ h5::Id open_checkpoint(const std::string& path) {
   return file;
 }
 
-std::string describe(const std::vector<int64_t>& widths) {
-  std::string text;
-  for (int64_t width : widths)
-    text += (text.empty() ? "" : "-") + std::to_string(width);
+// The model a checkpoint holds. Checkpoints written before the CNN record only the MLP's
+// widths ("widths" = 784, hidden..., 10); those still resume and evaluate.
+std::string recorded_model(hid_t file) {
+  if (H5Aexists(file, "model") > 0) return h5::read_string_attribute(file, "model");
+  std::string text = "mlp ";
+  const std::vector<int64_t> widths = h5::read_int_array_attribute(file, "widths");
+  for (size_t i = 0; i < widths.size(); ++i)
+    text += (i ? "-" : "") + std::to_string(widths[i]);
   return text;
-}
-
-std::vector<int64_t> widths_of(const ParameterLayout& layout) {
-  // Layer i's weight is [out, in]: the input width, then every layer's output width.
-  std::vector<int64_t> widths;
-  for (const TensorSlot& slot : layout.tensors()) {
-    if (slot.shape.size() != 2) continue;
-    if (widths.empty()) widths.push_back(slot.shape[1]);
-    widths.push_back(slot.shape[0]);
-  }
-  return widths;
 }
 
 }  // namespace
@@ -135,7 +128,7 @@ std::string write_checkpoint(const std::string& dir, const ParameterLayout& layo
     h5::write_attribute(id, "world_size", static_cast<int64_t>(checkpoint.world_size));
     h5::write_attribute(id, "global_batch", static_cast<int64_t>(checkpoint.global_batch));
     h5::write_attribute(id, "seed", static_cast<int64_t>(checkpoint.seed));
-    h5::write_attribute(id, "widths", checkpoint.widths);
+    h5::write_attribute(id, "model", checkpoint.model);
     h5::write_attribute(id, "adam_steps", checkpoint.adam_steps);
     h5::write_attribute(id, "config", checkpoint.config_json);
     file.commit();
@@ -146,15 +139,15 @@ std::string write_checkpoint(const std::string& dir, const ParameterLayout& layo
   return path;
 }
 
-Checkpoint read_checkpoint(const std::string& path, const ParameterLayout& layout) {
+Checkpoint read_checkpoint(const std::string& path, const std::string& model,
+                           const ParameterLayout& layout) {
   const h5::Id file = open_checkpoint(path);
   Checkpoint checkpoint;
   try {
-    checkpoint.widths = h5::read_int_array_attribute(file.get(), "widths");
-    const std::vector<int64_t> ours = widths_of(layout);
-    if (checkpoint.widths != ours)
-      throw InputError("checkpoint '" + path + "' holds model " + describe(checkpoint.widths) +
-                       ", but this run builds " + describe(ours));
+    checkpoint.model = recorded_model(file.get());
+    if (checkpoint.model != model)
+      throw InputError("checkpoint '" + path + "' holds model " + checkpoint.model +
+                       ", but this run builds " + model);
     checkpoint.position.epoch = static_cast<int>(h5::read_int_attribute(file.get(), "epoch"));
     checkpoint.position.step =
         static_cast<size_t>(h5::read_int_attribute(file.get(), "step_in_epoch"));
@@ -177,12 +170,10 @@ Checkpoint read_checkpoint(const std::string& path, const ParameterLayout& layou
   return checkpoint;
 }
 
-std::vector<int> checkpoint_widths(const std::string& path) {
+std::string checkpoint_model(const std::string& path) {
   const h5::Id file = open_checkpoint(path);
   try {
-    const std::vector<int64_t> widths = h5::read_int_array_attribute(file.get(), "widths");
-    if (widths.size() < 2) throw std::runtime_error("fewer than two widths");
-    return std::vector<int>(widths.begin(), widths.end());
+    return recorded_model(file.get());
   } catch (const std::exception& error) {
     throw InputError("checkpoint '" + path + "' is incomplete or corrupt: " + error.what());
   }
@@ -227,13 +218,13 @@ void share(const World& world, std::string& text) {
 }  // namespace
 
 Checkpoint checkpoint_header(const TrainConfig& config, const TrainingPosition& position,
-                             int replicas, size_t global_batch, const std::vector<int>& widths) {
+                             int replicas, size_t global_batch, const std::string& model) {
   Checkpoint checkpoint;
   checkpoint.position = position;
   checkpoint.world_size = replicas;
   checkpoint.global_batch = global_batch;
   checkpoint.seed = config.seed;
-  checkpoint.widths.assign(widths.begin(), widths.end());
+  checkpoint.model = model;
   checkpoint.config_json = config_to_json(config);
   return checkpoint;
 }
@@ -264,7 +255,7 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
     for (const std::string& reason : choice.passed_over)
       std::fprintf(stderr, "dptrain: warning: --resume passes over %s\n", reason.c_str());
     path = choice.path;
-    checkpoint = read_checkpoint(path, layout);
+    checkpoint = read_checkpoint(path, describe_model(model_spec(config)), layout);
     const std::string refused = "refusing to resume from '" + path + "': ";
     if (checkpoint.seed != config.seed)
       throw InputError(refused + "it was trained with --seed " + std::to_string(checkpoint.seed) +
@@ -300,7 +291,7 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
   checkpoint.global_batch = static_cast<size_t>(numbers.global_batch);
   checkpoint.adam_steps = numbers.adam_steps;
   checkpoint.seed = numbers.seed;
-  share(world, checkpoint.widths);
+  share(world, checkpoint.model);
   share(world, checkpoint.config_json);
   share(world, checkpoint.params);
   share(world, checkpoint.adam_m);

@@ -4,12 +4,17 @@
 
 namespace dptrain {
 
+ModelSpec model_spec(const TrainConfig& config) {
+  if (config.model == ModelKind::cnn) return {ModelKind::cnn, {}};
+  return {ModelKind::mlp, config.hidden.value_or(kDefaultHidden)};
+}
+
 std::string config_to_json(const TrainConfig& c) {
   const nlohmann::json json = {
       {"data", c.data_path},
       {"epochs", c.epochs},
       {"batch_size", c.batch_size},
-      {"hidden", c.hidden},
+      {"model", describe_model(model_spec(c))},
       {"lr", c.adam.lr},
       {"beta1", c.adam.beta1},
       {"beta2", c.adam.beta2},

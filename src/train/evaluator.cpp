@@ -18,8 +18,8 @@ constexpr size_t kConfusionSize = mnist::kClasses * mnist::kClasses;
 
 }  // namespace
 
-Evaluator::Evaluator(Backend& backend, const World& world, const MnistH5Reader& reader, Mlp& model,
-                     int batch_rows)
+Evaluator::Evaluator(Backend& backend, const World& world, const MnistH5Reader& reader,
+                     Model& model, int batch_rows)
     : backend_(backend), world_(world), model_(model), batch_rows_(batch_rows) {
   const LabeledImages test =
       reader.read_test(even_split(reader.test_rows(), world.rank(), world.size()));

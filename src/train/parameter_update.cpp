@@ -43,7 +43,7 @@ GradientsReady* AllreduceUpdate::begin_backward(float* grads) {
   return &exchange_;
 }
 
-void AllreduceUpdate::initialize(float* params, const Mlp& model, uint64_t seed) {
+void AllreduceUpdate::initialize(float* params, const Model& model, uint64_t seed) {
   // Only rank 0 initialises; the others start from NaN, so a replica that missed the broadcast
   // could not go unnoticed.
   std::vector<float> initial(model.layout().total(), std::numeric_limits<float>::quiet_NaN());

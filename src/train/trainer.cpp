@@ -29,14 +29,7 @@ DeviceArray<T> upload(Backend& backend, const std::vector<T>& host) {
 
 }  // namespace
 
-std::vector<int> mlp_widths(const TrainConfig& config) {
-  std::vector<int> widths{mnist::kPixels};
-  widths.insert(widths.end(), config.hidden.begin(), config.hidden.end());
-  widths.push_back(mnist::kClasses);
-  return widths;
-}
-
-void check_same_model(const World& world, const Mlp& model) {
+void check_same_model(const World& world, const Model& model) {
   const uint64_t fingerprint = model.layout().fingerprint();
   if (world.min(fingerprint) != world.max(fingerprint))
     throw AgreedError("the ranks built different models (rank " + std::to_string(world.rank()) +
@@ -53,8 +46,8 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const World&
     const MnistH5Reader reader(config.data_path);
     trainer.reset(new Trainer(config, replicas, everyone, update, backend, reader));
   });
-  check_same_model(everyone, trainer->model_);
-  update.initialize(trainer->params_.data(), trainer->model_, config.seed);
+  check_same_model(everyone, *trainer->model_);
+  update.initialize(trainer->params_.data(), *trainer->model_, config.seed);
   if (config.resume) trainer->resume();
   return trainer;
 }
@@ -67,8 +60,9 @@ Trainer::Trainer(const TrainConfig& config, const World& world, const World& eve
       update_(update),
       backend_(backend),
       sampler_(reader.train_rows(), config.batch_size, world.rank(), world.size(), config.seed),
-      model_(backend, mlp_widths(config), std::max(config.batch_size, config.eval_batch_size)),
-      evaluator_(backend, world, reader, model_, config.eval_batch_size),
+      model_(make_model(backend, model_spec(config),
+                        std::max(config.batch_size, config.eval_batch_size))),
+      evaluator_(backend, world, reader, *model_, config.eval_batch_size),
       grad_scale_(update.gradient_scale(sampler_.local_batch(), sampler_.global_batch())),
       fault_(fault_from_environment()),
       schedule_(step_schedule(config, false)),
@@ -81,7 +75,7 @@ Trainer::Trainer(const TrainConfig& config, const World& world, const World& eve
   epoch_order_.resize(sampler_.steps_per_epoch() * sampler_.local_batch());
   epoch_order_on_device_ = DeviceArray<uint32_t>(backend_, epoch_order_.size());
 
-  const size_t parameters = model_.layout().total();
+  const size_t parameters = model_->layout().total();
   const size_t batch = static_cast<size_t>(config.batch_size);
   params_ = DeviceArray<float>(backend_, parameters);
   grads_ = DeviceArray<float>(backend_, parameters);
@@ -92,7 +86,7 @@ Trainer::Trainer(const TrainConfig& config, const World& world, const World& eve
 }
 
 void Trainer::resume() {
-  const Checkpoint checkpoint = share_newest_checkpoint(everyone_, config_, model_.layout(),
+  const Checkpoint checkpoint = share_newest_checkpoint(everyone_, config_, model_->layout(),
                                                         sampler_.global_batch(), world_.size());
   update_.restore(params_.data(), checkpoint);
   position_ = resume_position(checkpoint, sampler_.global_batch(), sampler_.steps_per_epoch());
@@ -121,7 +115,7 @@ void Trainer::step(size_t k) {
   }
   {
     const trace::Span span("forward and loss", trace::Phase::forward);
-    const float* logits = model_.forward(params_.data(), x_.data(), rows);
+    const float* logits = model_->forward(params_.data(), x_.data(), rows);
     backend_.softmax_cross_entropy(logits, y_.data(), rows, mnist::kClasses, grad_scale_,
                                    dlogits_.data(), loss_sum_.data());
   }
@@ -131,7 +125,7 @@ void Trainer::step(size_t k) {
     backend_.prefetch_rows(train_images_.data(), mnist::kPixels,
                            epoch_order_.data() + (k + 1) * sampler_.local_batch(), rows);
   GradientsReady* ready = update_.begin_backward(grads_.data());
-  model_.backward(params_.data(), x_.data(), dlogits_.data(), rows, grads_.data(), ready);
+  model_->backward(params_.data(), x_.data(), dlogits_.data(), rows, grads_.data(), ready);
   if (fault_.at(Fault::Kind::nonfinite_gradient, world_.rank(), step_number))
     backend_.fill(grads_.data(), 1, std::numeric_limits<float>::quiet_NaN());
   if (!update_.apply(params_.data(), grads_.data(), step_number)) ++skipped_steps_;
@@ -183,10 +177,10 @@ double Trainer::local_epoch_loss() {
 std::string Trainer::save_checkpoint() {
   const trace::Span span("checkpoint", trace::Phase::other);
   const Checkpoint header = checkpoint_header(config_, position_, world_.size(),
-                                              sampler_.global_batch(), model_.widths());
+                                              sampler_.global_batch(), model_->describe());
   // Within an epoch the checkpoint carries its loss so far; at its end there is none.
   const double loss = position_.step > 0 ? local_epoch_loss() : 0.0;
-  const CheckpointPlace place{config_.checkpoint_dir, config_.keep_checkpoints, &model_.layout()};
+  const CheckpointPlace place{config_.checkpoint_dir, config_.keep_checkpoints, &model_->layout()};
   return update_.save_checkpoint(everyone_, header, loss, params_.data(), place);
 }
 

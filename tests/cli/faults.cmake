@@ -21,7 +21,7 @@ dptrain_expect(cli_resume_refuses_another_seed 2 "it was trained with --seed 0, 
                --checkpoint-dir ${checkpoints}/seed --resume)
 set_property(TEST cli_resume_refuses_another_seed APPEND PROPERTY FIXTURES_REQUIRED checkpoints)
 dptrain_expect(cli_resume_refuses_another_model 2
-               "checkpoint '.*' holds model 784-64-10, but this run builds 784-32-10$"
+               "checkpoint '.*' holds model mlp 784-64-10, but this run builds mlp 784-32-10$"
                ${mpirun2} ${dptrain} train ${good_data} --epochs 2 --batch-size 8 --hidden 32
                --checkpoint-dir ${checkpoints}/model --resume)
 set_property(TEST cli_resume_refuses_another_model APPEND PROPERTY FIXTURES_REQUIRED checkpoints)

@@ -52,7 +52,7 @@ void expect_n_ranks_match_one_rank(TestDevice device, size_t bucket_kb) {
   TrainConfig config;
   config.data_path = shared_synthetic_file(2003, 100, 5);
   config.batch_size = 16;
-  config.hidden = {32, 16};
+  config.hidden = std::vector<int>{32, 16};
   config.seed = 9;
   config.adam.lr = 3e-3f;
   config.bucket_kb = bucket_kb;

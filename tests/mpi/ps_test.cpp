@@ -38,7 +38,7 @@ class ParameterServerTest : public ::testing::Test {
     TrainConfig config;
     config.data_path = testing::shared_synthetic_file(2003, 100, 5);
     config.batch_size = 16;
-    config.hidden = {32, 16};
+    config.hidden = std::vector<int>{32, 16};
     config.seed = 9;
     config.adam.lr = 3e-3f;
     config.mode = TrainMode::ps;
@@ -51,7 +51,7 @@ class ParameterServerTest : public ::testing::Test {
   // Trains `epochs` epochs in parameter-server mode; on workers, returns each epoch's metrics.
   std::vector<EpochMetrics> train_with_servers(const TrainConfig& config,
                                                std::vector<float>* params) {
-    const size_t parameters = Mlp::layout_for(mlp_widths(config)).total();
+    const size_t parameters = model_layout(model_spec(config)).total();
     const PsPlan plan(world_->size(), servers_, parameters);
     std::vector<EpochMetrics> epochs;
     if (is_server()) {

@@ -43,7 +43,7 @@ TEST(Replicas, DifferentModelsOnDifferentRanksAreRefusedEverywhere) {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   if (size < 2) GTEST_SKIP() << "needs 2 ranks";
   TrainConfig config = small_config();
-  if (rank == size - 1) config.hidden = {65};
+  if (rank == size - 1) config.hidden = std::vector<int>{65};
   try {
     testing::TrainerRig rig(config, MPI_COMM_WORLD);
     FAIL() << "ranks with different models trained together";

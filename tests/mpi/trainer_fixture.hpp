@@ -31,7 +31,7 @@ struct TrainerRig {
 #endif
     }
     update = std::make_unique<AllreduceUpdate>(
-        *communicator, *backend, Mlp::layout_for(mlp_widths(config)).total(), config.adam,
+        *communicator, *backend, model_layout(model_spec(config)).total(), config.adam,
         NonFiniteCheck{}, config.bucket_kb.value_or(0) * 1024);
     trainer = Trainer::create(config, world, *update, *backend);
   }

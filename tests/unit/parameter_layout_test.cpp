@@ -35,7 +35,7 @@ TEST(ParameterLayout, FingerprintDistinguishesShapesAndNames) {
 TEST(ParameterLayout, MlpLayoutIsTheDocumentedOne) {
   CpuBackend backend(1);
   const Mlp model(backend, {784, 64, 10}, 32);
-  EXPECT_EQ(model.describe(), "784-64-10");
+  EXPECT_EQ(model.describe(), "mlp 784-64-10");
   EXPECT_EQ(model.layout().describe(),
             "layer0/weight [64,784] @0, layer0/bias [64] @50176, "
             "layer1/weight [10,64] @50240, layer1/bias [10] @50880");

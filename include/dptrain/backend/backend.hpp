@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "dptrain/core/conv_elements.hpp"
 #include "dptrain/core/elementwise.hpp"
 
 namespace dptrain {
@@ -64,6 +65,19 @@ class Backend {
                             const uint32_t* indices, int rows, float* x, int32_t* y) = 0;
 
   virtual void fill(float* data, size_t n, float value) = 0;
+
+  // Convolution as a GEMM (conv_elements.hpp): col[rows * out_h * out_w, patch] receives the
+  // taps of x [rows, height, width, channels], zeros in the padding.
+  virtual void im2col(const float* x, const ew::ConvGeometry& geometry, int rows, float* col) = 0;
+  // dx [rows, height, width, channels] = for each pixel, the sum of dcol over the taps that read
+  // it (ew::col2im_element). Overwrites dx.
+  virtual void col2im(const float* dcol, const ew::ConvGeometry& geometry, int rows, float* dx) = 0;
+  // y [rows, out_h, out_w, channels] = the window maxima of x, argmax their window positions.
+  virtual void max_pool_forward(const float* x, const ew::PoolGeometry& geometry, int rows,
+                                float* y, uint8_t* argmax) = 0;
+  // dx [rows, height, width, channels] from dy and the forward's argmax; overwrites dx.
+  virtual void max_pool_backward(const float* dy, const uint8_t* argmax,
+                                 const ew::PoolGeometry& geometry, int rows, float* dx) = 0;
 
   // A hint that the rows `indices` of `images` will be gathered next, so that their memory can
   // be on its way while the current step computes. May do nothing.

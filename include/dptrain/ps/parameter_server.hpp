@@ -6,7 +6,7 @@
 
 #include "dptrain/backend/cpu_backend.hpp"
 #include "dptrain/comm/world.hpp"
-#include "dptrain/model/mlp.hpp"
+#include "dptrain/model/model.hpp"
 #include "dptrain/optim/adam.hpp"
 #include "dptrain/ps/ps_plan.hpp"
 #include "dptrain/ps/staleness_gate.hpp"
@@ -27,11 +27,11 @@ namespace dptrain {
 class ParameterServer {
  public:
   ParameterServer(const World& world, const PsPlan& plan, const TrainConfig& config,
-                  size_t steps_per_epoch, const std::vector<int>& widths, bool stop_signals);
+                  size_t steps_per_epoch, bool stop_signals);
 
   // Collective with PsWorkerUpdate::initialize: rank 0 makes the initial parameters, every rank
   // receives them, and each server keeps its range.
-  void initialize(const Mlp& model, uint64_t seed);
+  void initialize(const Model& model, uint64_t seed);
   // Collective with Trainer's resume: the server's range and Adam state from the checkpoint.
   void resume();
   // Serves every remaining epoch; after each, joins the workers' end-of-epoch report. Throws
@@ -53,7 +53,7 @@ class ParameterServer {
   PsPlan plan_;
   ParameterRange range_;
   TrainConfig config_;
-  std::vector<int> widths_;
+  std::string model_;  // describe_model
   ParameterLayout layout_;
   size_t steps_per_epoch_;
   size_t global_batch_;

@@ -23,7 +23,7 @@ class PsWorkerUpdate final : public ParameterUpdate {
 
   std::string name() const override;
   float gradient_scale(size_t local_batch, size_t global_batch) const override;
-  void initialize(float* params, const Mlp& model, uint64_t seed) override;
+  void initialize(float* params, const Model& model, uint64_t seed) override;
   bool apply(float* params, float* grads, int64_t step) override;
   void end_epoch(EpochMetrics& metrics) override;
   std::string save_checkpoint(const World& everyone, Checkpoint checkpoint, double local_loss,

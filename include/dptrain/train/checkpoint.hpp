@@ -21,13 +21,13 @@ struct TrainingPosition {
 // A checkpoint (README, "Checkpoints"): the model, Adam's moments and step count, the position in
 // training, and what is needed to continue exactly: the seed (the sampler's order is a pure
 // function of seed, epoch and step, and no other random state exists), the world size and global
-// batch, the model's widths and the full configuration as JSON.
+// batch, the model (describe_model) and the full configuration as JSON.
 struct Checkpoint {
   TrainingPosition position;
   int world_size = 0;  // replicas that trained
   size_t global_batch = 0;
   uint64_t seed = 0;
-  std::vector<int64_t> widths;
+  std::string model;
   std::string config_json;
   int64_t adam_steps = 0;
   std::vector<float> params;
@@ -41,12 +41,14 @@ struct Checkpoint {
 std::string write_checkpoint(const std::string& dir, const ParameterLayout& layout,
                              const Checkpoint& checkpoint, int keep);
 
-// Reads a checkpoint; `layout` is what this run builds. InputError saying why for a file that is
-// not a complete dptrain checkpoint, or one of another model.
-Checkpoint read_checkpoint(const std::string& path, const ParameterLayout& layout);
+// Reads a checkpoint; `model` (describe_model) and `layout` are what this run builds.
+// InputError saying why for a file that is not a complete dptrain checkpoint, or one of another
+// model.
+Checkpoint read_checkpoint(const std::string& path, const std::string& model,
+                           const ParameterLayout& layout);
 
-// The widths recorded in a checkpoint, to build its model (dptrain eval).
-std::vector<int> checkpoint_widths(const std::string& path);
+// The model recorded in a checkpoint (describe_model), to build it (dptrain eval).
+std::string checkpoint_model(const std::string& path);
 
 // Collective over `world`: rank 0 picks the newest checkpoint of config.checkpoint_dir (warning
 // about those it passes over), reads it and checks that this run may continue from it (same
@@ -58,7 +60,7 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
 
 // A checkpoint's metadata for this run at `position`, without the tensors.
 Checkpoint checkpoint_header(const TrainConfig& config, const TrainingPosition& position,
-                             int replicas, size_t global_batch, const std::vector<int>& widths);
+                             int replicas, size_t global_batch, const std::string& model);
 
 // Collective: rank 0's path, on every rank.
 std::string share_path(const World& world, std::string path);

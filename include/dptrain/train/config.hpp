@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dptrain/backend/device_choice.hpp"
+#include "dptrain/model/model_spec.hpp"
 #include "dptrain/optim/adam.hpp"
 
 namespace dptrain {
@@ -19,7 +20,8 @@ struct TrainConfig {
   std::string data_path;
   int epochs = 5;
   int batch_size = 32;  // per rank; the global batch is batch_size * world size
-  std::vector<int> hidden = {64};
+  ModelKind model = ModelKind::mlp;
+  std::optional<std::vector<int>> hidden;  // --hidden, the MLP's; kDefaultHidden when unset
   AdamOptions adam;
   uint64_t seed = 0;
   int blas_threads = 0;  // per rank; 0 = cores of the node / ranks on the node
@@ -46,8 +48,14 @@ struct TrainConfig {
   std::optional<size_t> ps_staleness;  // --ps-staleness; 0 when unset
 };
 
+// The hidden widths of the reference MLP (the Keras example).
+inline const std::vector<int> kDefaultHidden = {64};
+
 // Gradient buckets of the allreduce, in KiB (1024 bytes); 0: one allreduce after backward.
 inline constexpr size_t kDefaultBucketKb = 0;
+
+// The network the configuration names.
+ModelSpec model_spec(const TrainConfig& config);
 
 // The configuration as one line of JSON, recorded in checkpoints.
 std::string config_to_json(const TrainConfig& config);

@@ -6,7 +6,7 @@
 #include "dptrain/backend/backend.hpp"
 #include "dptrain/comm/world.hpp"
 #include "dptrain/data/mnist_h5.hpp"
-#include "dptrain/model/mlp.hpp"
+#include "dptrain/model/model.hpp"
 
 namespace dptrain {
 
@@ -23,7 +23,7 @@ struct Evaluation {
 class Evaluator {
  public:
   // Reads this rank's part of the test set. `model` must take batches of `batch_rows` rows.
-  Evaluator(Backend& backend, const World& world, const MnistH5Reader& reader, Mlp& model,
+  Evaluator(Backend& backend, const World& world, const MnistH5Reader& reader, Model& model,
             int batch_rows);
 
   // Collective over the world.
@@ -33,7 +33,7 @@ class Evaluator {
  private:
   Backend& backend_;
   const World& world_;
-  Mlp& model_;
+  Model& model_;
   int batch_rows_;
   size_t rows_;
   DeviceArray<uint8_t> images_, labels_;

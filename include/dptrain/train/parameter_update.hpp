@@ -7,7 +7,7 @@
 #include "dptrain/backend/backend.hpp"
 #include "dptrain/comm/communicator.hpp"
 #include "dptrain/comm/world.hpp"
-#include "dptrain/model/mlp.hpp"
+#include "dptrain/model/model.hpp"
 #include "dptrain/optim/adam.hpp"
 #include "dptrain/train/bucketed_exchange.hpp"
 #include "dptrain/train/checkpoint.hpp"
@@ -31,7 +31,7 @@ class ParameterUpdate {
   virtual float gradient_scale(size_t local_batch, size_t global_batch) const = 0;
 
   // Collective: gives params (on the backend) the model's initial values as made on rank 0.
-  virtual void initialize(float* params, const Mlp& model, uint64_t seed) = 0;
+  virtual void initialize(float* params, const Model& model, uint64_t seed) = 0;
 
   // Called before each backward pass that fills `grads`: who wants to hear, layer by layer, that
   // gradients are final (to start sending them), or nobody.
@@ -79,7 +79,7 @@ class AllreduceUpdate final : public ParameterUpdate {
   float gradient_scale(size_t /*local_batch*/, size_t global_batch) const override {
     return 1.0f / static_cast<float>(global_batch);
   }
-  void initialize(float* params, const Mlp& model, uint64_t seed) override;
+  void initialize(float* params, const Model& model, uint64_t seed) override;
   GradientsReady* begin_backward(float* grads) override;
   bool apply(float* params, float* grads, int64_t step) override;
   std::string save_checkpoint(const World& everyone, Checkpoint checkpoint, double local_loss,

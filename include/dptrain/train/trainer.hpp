@@ -14,7 +14,7 @@
 #include "dptrain/core/trace.hpp"
 #include "dptrain/data/mnist_h5.hpp"
 #include "dptrain/data/sampler.hpp"
-#include "dptrain/model/mlp.hpp"
+#include "dptrain/model/model.hpp"
 #include "dptrain/train/checkpoint.hpp"
 #include "dptrain/train/config.hpp"
 #include "dptrain/train/evaluator.hpp"
@@ -57,12 +57,9 @@ class TrainingObserver {
   virtual void on_epoch_end(const EpochMetrics& /*metrics*/) {}
 };
 
-// The MLP's widths for a configuration: 784, the hidden widths, 10.
-std::vector<int> mlp_widths(const TrainConfig& config);
-
 // Collective over `world`: throws the same AgreedError on every rank unless every rank built a
 // model with the same layout.
-void check_same_model(const World& world, const Mlp& model);
+void check_same_model(const World& world, const Model& model);
 
 // The data-parallel training loop of one replica. Every replica holds the model in one flat
 // parameter buffer and a shard of the data on its backend; a step computes gradients of its
@@ -98,7 +95,7 @@ class Trainer {
   // Collective: writes a checkpoint now (rank 0); returns its path on rank 0.
   std::string save_checkpoint();
 
-  const Mlp& model() const { return model_; }
+  const Model& model() const { return *model_; }
   const ShardedSampler& sampler() const { return sampler_; }
   const TrainingPosition& position() const { return position_; }
   size_t shard_rows() const { return train_rows_; }
@@ -120,7 +117,7 @@ class Trainer {
   ParameterUpdate& update_;
   Backend& backend_;
   ShardedSampler sampler_;
-  Mlp model_;
+  std::unique_ptr<Model> model_;
   Evaluator evaluator_;
   float grad_scale_;
   Fault fault_;
