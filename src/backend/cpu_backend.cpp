@@ -82,22 +82,40 @@ DPTRAIN_SIMD_CLONES void gather_batch(const uint8_t* __restrict images,
   }
 }
 
-// The CPU visits whole pixels, channels innermost, so that each tap is one contiguous block;
-// the tap and reader arithmetic is the shared one, and every element sums in its order.
+// The CPU versions of the convolution and pooling loops visit whole pixels with the channels
+// innermost, so that their work is contiguous blocks. They compute exactly what the shared
+// element functions of conv_elements.hpp (which the CUDA kernels run) compute, element by
+// element and in the same order of additions; tests/unit/conv_test.cpp holds them to it.
 DPTRAIN_SIMD_CLONES void im2col(const float* __restrict x, const ew::ConvGeometry& g, int rows,
                                 float* __restrict col) {
-  const size_t out_rows = static_cast<size_t>(rows) * g.out_height() * g.out_width();
+  const int out_h = g.out_height(), out_w = g.out_width();
   const size_t channels = static_cast<size_t>(g.channels);
-  for (size_t row = 0; row < out_rows; ++row)
-    for (int kh = 0; kh < g.kernel; ++kh)
-      for (int kw = 0; kw < g.kernel; ++kw) {
-        const int64_t source = ew::conv_tap_source(g, row, kh, kw);
-        float* __restrict target =
-            col + (row * g.kernel * g.kernel + kh * g.kernel + kw) * channels;
-        if (source < 0) {
-          std::fill(target, target + channels, 0.0f);
-        } else {
-          std::copy(x + source, x + source + channels, target);
+  const size_t tap_row = static_cast<size_t>(g.kernel) * channels;  // one kh: kernel taps
+  float* __restrict target = col;
+  for (size_t n = 0; n < static_cast<size_t>(rows); ++n)
+    for (int ho = 0; ho < out_h; ++ho)
+      for (int wo = 0; wo < out_w; ++wo) {
+        const int w0 = wo * g.stride - g.pad;
+        // Taps kw in [kw_begin, kw_end) read pixels inside the image: one contiguous block.
+        const int kw_begin = std::max(0, -w0);
+        const int kw_end = std::min(g.kernel, g.width - w0);
+        for (int kh = 0; kh < g.kernel; ++kh, target += tap_row) {
+          const int h = ho * g.stride + kh - g.pad;
+          if (h < 0 || h >= g.height || kw_begin >= kw_end) {
+            for (size_t i = 0; i < tap_row; ++i)
+              target[i] = 0.0f;
+            continue;
+          }
+          const float* __restrict source =
+              x + ((n * g.height + h) * g.width + (w0 + kw_begin)) * channels;
+          const size_t zeros_before = static_cast<size_t>(kw_begin) * channels;
+          const size_t copied = static_cast<size_t>(kw_end - kw_begin) * channels;
+          for (size_t i = 0; i < zeros_before; ++i)
+            target[i] = 0.0f;
+          for (size_t i = 0; i < copied; ++i)
+            target[zeros_before + i] = source[i];
+          for (size_t i = zeros_before + copied; i < tap_row; ++i)
+            target[i] = 0.0f;
         }
       }
 }
@@ -110,7 +128,8 @@ DPTRAIN_SIMD_CLONES void col2im(const float* __restrict dcol, const ew::ConvGeom
     for (int h = 0; h < g.height; ++h)
       for (int w = 0; w < g.width; ++w) {
         float* __restrict pixel = dx + ((n * g.height + h) * g.width + w) * channels;
-        std::fill(pixel, pixel + channels, 0.0f);
+        for (size_t c = 0; c < channels; ++c)
+          pixel[c] = 0.0f;
         for (int kh = 0; kh < g.kernel; ++kh)
           for (int kw = 0; kw < g.kernel; ++kw) {
             const int64_t row = ew::conv_tap_reader(g, n, h, w, kh, kw);
@@ -123,24 +142,62 @@ DPTRAIN_SIMD_CLONES void col2im(const float* __restrict dcol, const ew::ConvGeom
       }
 }
 
-void max_pool_forward(const float* __restrict x, const ew::PoolGeometry& g, int rows,
-                      float* __restrict y, uint8_t* __restrict argmax) {
-  size_t out = 0;
+// Window taps in (kh, kw) order, each compared for all channels at once.
+DPTRAIN_SIMD_CLONES void max_pool_forward(const float* __restrict x, const ew::PoolGeometry& g,
+                                          int rows, float* __restrict y,
+                                          uint8_t* __restrict argmax) {
+  const size_t channels = static_cast<size_t>(g.channels);
+  const int out_h = g.out_height(), out_w = g.out_width();
   for (size_t n = 0; n < static_cast<size_t>(rows); ++n)
-    for (int ho = 0; ho < g.out_height(); ++ho)
-      for (int wo = 0; wo < g.out_width(); ++wo)
-        for (int c = 0; c < g.channels; ++c, ++out)
-          y[out] = ew::max_pool_element(x, g, n, ho, wo, c, argmax + out);
+    for (int ho = 0; ho < out_h; ++ho)
+      for (int wo = 0; wo < out_w; ++wo, y += channels, argmax += channels) {
+        const float* __restrict corner =
+            x + ((n * g.height + static_cast<size_t>(ho) * g.stride) * g.width +
+                 static_cast<size_t>(wo) * g.stride) *
+                    channels;
+        for (size_t c = 0; c < channels; ++c) {
+          y[c] = corner[c];
+          argmax[c] = 0;
+        }
+        for (int kh = 0; kh < g.window; ++kh)
+          for (int kw = 0; kw < g.window; ++kw) {
+            const float* __restrict tap =
+                corner + (static_cast<size_t>(kh) * g.width + static_cast<size_t>(kw)) * channels;
+            const uint8_t at = static_cast<uint8_t>(kh * g.window + kw);
+            for (size_t c = 0; c < channels; ++c) {
+              const bool larger = tap[c] > y[c];
+              y[c] = larger ? tap[c] : y[c];
+              argmax[c] = larger ? at : argmax[c];
+            }
+          }
+      }
 }
 
-void max_pool_backward(const float* __restrict dy, const uint8_t* __restrict argmax,
-                       const ew::PoolGeometry& g, int rows, float* __restrict dx) {
-  size_t in = 0;
+// A scatter: every output adds its gradient to the input at its argmax. Outputs go in (ho, wo)
+// order, so each input element sums its windows in the order of the gather,
+// ew::max_pool_gradient_element.
+DPTRAIN_SIMD_CLONES void max_pool_backward(const float* __restrict dy,
+                                           const uint8_t* __restrict argmax,
+                                           const ew::PoolGeometry& g, int rows,
+                                           float* __restrict dx) {
+  const size_t channels = static_cast<size_t>(g.channels);
+  const size_t inputs = static_cast<size_t>(rows) * g.height * g.width * channels;
+  for (size_t i = 0; i < inputs; ++i)
+    dx[i] = 0.0f;
+  const int out_h = g.out_height(), out_w = g.out_width();
   for (size_t n = 0; n < static_cast<size_t>(rows); ++n)
-    for (int h = 0; h < g.height; ++h)
-      for (int w = 0; w < g.width; ++w)
-        for (int c = 0; c < g.channels; ++c, ++in)
-          dx[in] = ew::max_pool_gradient_element(dy, argmax, g, n, h, w, c);
+    for (int ho = 0; ho < out_h; ++ho)
+      for (int wo = 0; wo < out_w; ++wo, dy += channels, argmax += channels) {
+        float* __restrict corner =
+            dx + ((n * g.height + static_cast<size_t>(ho) * g.stride) * g.width +
+                  static_cast<size_t>(wo) * g.stride) *
+                     channels;
+        for (size_t c = 0; c < channels; ++c) {
+          const int kh = argmax[c] / g.window, kw = argmax[c] % g.window;
+          corner[(static_cast<size_t>(kh) * g.width + static_cast<size_t>(kw)) * channels + c] +=
+              dy[c];
+        }
+      }
 }
 
 }  // namespace loops

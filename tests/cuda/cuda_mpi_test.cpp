@@ -52,6 +52,10 @@ TEST_F(OneGpuPerRank, NGpusMatchOneGpuWithTheGlobalBatch) {
   testing::expect_n_ranks_match_one_rank(testing::TestDevice::cuda);
 }
 
+TEST_F(OneGpuPerRank, NGpusMatchOneGpuWithTheCnn) {
+  testing::expect_n_ranks_match_one_rank(testing::TestDevice::cuda, 0, ModelKind::cnn);
+}
+
 TEST_F(OneGpuPerRank, ReplicasStayBitwiseIdentical) {
   testing::expect_replicas_bitwise_equal_after_training(testing::TestDevice::cuda);
 }

@@ -89,10 +89,13 @@ int posix_memalign(void** pointer, size_t alignment, size_t size) {
 namespace dptrain {
 namespace {
 
-void expect_steps_allocate_nothing_after_warm_up(size_t bucket_kb) {
+void expect_steps_allocate_nothing_after_warm_up(size_t bucket_kb,
+                                                 ModelKind model = ModelKind::mlp) {
   TrainConfig config;
-  config.data_path = testing::shared_synthetic_file(3000, 250, 1);
-  config.batch_size = 32;
+  // The CNN's steps cost far more: fewer rows, the same number of epochs.
+  config.data_path = testing::shared_synthetic_file(model == ModelKind::cnn ? 500 : 3000, 250, 1);
+  config.batch_size = model == ModelKind::cnn ? 16 : 32;
+  config.model = model;
   config.bucket_kb = bucket_kb;
   testing::TrainerRig rig(config, MPI_COMM_WORLD);
   Trainer& trainer = *rig.trainer;
@@ -121,6 +124,10 @@ TEST(Allocation, TrainingStepsAllocateNothingAfterWarmUp) {
 
 TEST(Allocation, BucketedStepsAllocateNothingAfterWarmUp) {
   expect_steps_allocate_nothing_after_warm_up(/*bucket_kb=*/16);
+}
+
+TEST(Allocation, CnnStepsAllocateNothingAfterWarmUp) {
+  expect_steps_allocate_nothing_after_warm_up(/*bucket_kb=*/16, ModelKind::cnn);
 }
 
 TEST(Allocation, TheCounterSeesAllocations) {

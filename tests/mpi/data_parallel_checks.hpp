@@ -5,8 +5,10 @@
 namespace dptrain::testing {
 
 // N ranks with B rows each must train like one rank with N*B rows: after more than an epoch of
-// steps, every tensor within 1e-5 relative difference (and far from its initial value).
-void expect_n_ranks_match_one_rank(TestDevice device, size_t bucket_kb = 0);
+// steps, every tensor within 1e-5 relative difference (and far from its initial value), and the
+// N replicas bitwise equal.
+void expect_n_ranks_match_one_rank(TestDevice device, size_t bucket_kb = 0,
+                                   ModelKind model = ModelKind::mlp);
 
 // After two epochs, every rank's parameters equal rank 0's bit for bit, and training helped.
 void expect_replicas_bitwise_equal_after_training(TestDevice device, size_t bucket_kb = 0);
