@@ -11,6 +11,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libssl-dev
   libgtest-dev libbenchmark-dev
   slurm-wlm munge              # the Slurm tests start a one-node cluster
+  dataset-fashion-mnist        # Fashion-MNIST's IDX files (datasets/fetch-fashion-mnist.sh)
 )
 missing=()
 for package in "${packages[@]}"; do

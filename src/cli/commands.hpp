@@ -4,11 +4,13 @@
 #include <string>
 
 #include "dptrain/comm/world.hpp"
+#include "dptrain/data/prepare.hpp"
 #include "dptrain/train/config.hpp"
 
 namespace dptrain::cli {
 
 struct PrepareOptions {
+  DataSet data_set = DataSet::kMnist;  // set by the subcommand given
   std::string idx_dir;
   std::string out;
   bool overwrite = false;
@@ -20,7 +22,8 @@ struct EvalOptions {
   int batch_rows = 1000;
 };
 
-void add_prepare_mnist_options(CLI::App& command, PrepareOptions& options);
+// `prepare <data set>`: sets options.data_set when it is the subcommand given.
+void add_prepare_options(CLI::App& command, DataSet data_set, PrepareOptions& options);
 void add_eval_options(CLI::App& command, EvalOptions& options);
 void add_train_options(CLI::App& command, TrainConfig& config);
 
@@ -29,7 +32,7 @@ void add_train_options(CLI::App& command, TrainConfig& config);
 void validate(const TrainConfig& config, int world_size);
 
 // Each returns the exit status; errors that every rank shares come back as AgreedError.
-int run_prepare_mnist(const PrepareOptions& options, const World& world);
+int run_prepare(const PrepareOptions& options, const World& world);
 int run_train(const TrainConfig& config, const World& world);
 // Test accuracy and confusion matrix of a checkpoint.
 int run_eval(const EvalOptions& options, const World& world);

@@ -28,8 +28,10 @@ int run(int argc, char** argv, const World& world) {
   CLI::App* prepare = app.add_subcommand("prepare", "Convert a data set to dptrain's HDF5 layout");
   prepare->require_subcommand(1);
   cli::PrepareOptions prepare_options;
-  CLI::App* prepare_mnist = prepare->add_subcommand("mnist", "MNIST IDX files to HDF5");
-  cli::add_prepare_mnist_options(*prepare_mnist, prepare_options);
+  for (const DataSetInfo& data_set : data_sets())
+    cli::add_prepare_options(
+        *prepare->add_subcommand(data_set.name, std::string(data_set.title) + " IDX files to HDF5"),
+        data_set.data_set, prepare_options);
 
   CLI::App* train = app.add_subcommand("train", "Train a model, data-parallel over all ranks");
   TrainConfig train_config;
@@ -47,7 +49,7 @@ int run(int argc, char** argv, const World& world) {
   } catch (const CLI::ParseError& error) {
     return report_parse_error(app, error, world);
   }
-  if (*prepare_mnist) return cli::run_prepare_mnist(prepare_options, world);
+  if (*prepare) return cli::run_prepare(prepare_options, world);
   if (*info) return cli::run_info(world);
   if (*eval) return cli::run_eval(eval_options, world);
   return cli::run_train(train_config, world);

@@ -30,7 +30,8 @@ void add_choice(CLI::App& command, const std::string& name, Enum& target,
       ->default_str(words.front());
 }
 
-void add_prepare_mnist_options(CLI::App& command, PrepareOptions& options) {
+void add_prepare_options(CLI::App& command, DataSet data_set, PrepareOptions& options) {
+  command.callback([&options, data_set] { options.data_set = data_set; });
   command
       .add_option("--idx-dir", options.idx_dir,
                   "Directory with train-images-idx3-ubyte, train-labels-idx1-ubyte, "

@@ -32,8 +32,10 @@ void write_split(hid_t file, const char* group, const char* images, const char* 
 
 void write_mnist_h5(const std::string& path, const LabeledImages& train,
                     const MnistSplitSources& train_sources, const LabeledImages& test,
-                    const MnistSplitSources& test_sources, bool overwrite) {
+                    const MnistSplitSources& test_sources, bool overwrite,
+                    const std::string& data_set) {
   h5::AtomicFile file(path, overwrite);
+  if (!data_set.empty()) h5::write_attribute(file.id(), kDataSetAttribute, data_set);
   write_split(file.id(), "/train", mnist::kTrainImages, mnist::kTrainLabels, train, train_sources);
   write_split(file.id(), "/test", mnist::kTestImages, mnist::kTestLabels, test, test_sources);
   file.commit();

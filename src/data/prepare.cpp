@@ -1,6 +1,8 @@
 #include "dptrain/data/prepare.hpp"
 
+#include <array>
 #include <filesystem>
+#include <stdexcept>
 
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/files.hpp"
@@ -10,6 +12,15 @@
 
 namespace dptrain {
 namespace {
+
+constexpr std::array<DataSetInfo, 2> kDataSets{{
+    {DataSet::kMnist, "mnist", "MNIST", {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}},
+    {DataSet::kFashionMnist,
+     "fashion-mnist",
+     "Fashion-MNIST",
+     {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+      "Ankle boot"}},
+}};
 
 struct LoadedSplit {
   LabeledImages data;
@@ -48,14 +59,26 @@ LoadedSplit load_split(const std::filesystem::path& dir, const std::string& pref
 
 }  // namespace
 
-PreparedData prepare_mnist(const std::string& idx_dir, const std::string& out, bool overwrite) {
+std::span<const DataSetInfo> data_sets() {
+  return kDataSets;
+}
+
+const DataSetInfo& data_set_info(DataSet data_set) {
+  for (const DataSetInfo& info : kDataSets)
+    if (info.data_set == data_set) return info;
+  throw std::invalid_argument("unknown DataSet " + std::to_string(static_cast<int>(data_set)));
+}
+
+PreparedData prepare_idx_dataset(DataSet data_set, const std::string& idx_dir,
+                                 const std::string& out, bool overwrite) {
+  const DataSetInfo& info = data_set_info(data_set);
   if (!overwrite && std::filesystem::exists(out))  // before reading 55 MB, not only after
     throw InputError("'" + out + "' already exists; pass --overwrite to replace it");
   if (!std::filesystem::is_directory(idx_dir))
     throw InputError("'" + idx_dir + "' is not a directory");
   const LoadedSplit train = load_split(idx_dir, "train");
   const LoadedSplit test = load_split(idx_dir, "t10k");
-  write_mnist_h5(out, train.data, train.sources, test.data, test.sources, overwrite);
+  write_mnist_h5(out, train.data, train.sources, test.data, test.sources, overwrite, info.name);
   return {train.data.rows, test.data.rows};
 }
 

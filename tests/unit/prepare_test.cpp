@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/files.hpp"
+#include "dptrain/data/h5_io.hpp"
 #include "dptrain/data/mnist_h5.hpp"
 #include "support/synthetic_data.hpp"
 
@@ -31,7 +34,15 @@ void write_bytes(const fs::path& path, const std::vector<uint8_t>& bytes) {
              static_cast<std::streamsize>(bytes.size()));
 }
 
-class Prepare : public ::testing::Test {
+// The root attribute kDataSetAttribute of an HDF5 file, or "" where it has none.
+std::string recorded_data_set(const std::string& path) {
+  const h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (H5Aexists(file.get(), kDataSetAttribute) <= 0) return "";
+  return h5::read_string_attribute(file.get(), kDataSetAttribute);
+}
+
+// Every data set goes through the same conversion, so each runs every test.
+class Prepare : public ::testing::TestWithParam<DataSet> {
  protected:
   void SetUp() override {
     dir_ = testing::make_temp_dir();
@@ -47,9 +58,21 @@ class Prepare : public ::testing::Test {
     write_bytes(dir_ / (prefix + "-labels-idx1-ubyte"), idx_file({rows}, split.labels));
   }
 
+  PreparedData prepare(const std::string& out) {
+    return prepare_idx_dataset(GetParam(), dir_.string(), out, false);
+  }
+
   fs::path dir_;
   LabeledImages train_, test_;
 };
+
+INSTANTIATE_TEST_SUITE_P(DataSets, Prepare,
+                         ::testing::Values(DataSet::kMnist, DataSet::kFashionMnist),
+                         [](const ::testing::TestParamInfo<DataSet>& param) {
+                           std::string name = data_set_info(param.param).name;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 TEST(Sha256, MatchesTheStandardTestVector) {
   const std::string abc = "abc";
@@ -57,9 +80,27 @@ TEST(Sha256, MatchesTheStandardTestVector) {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-TEST_F(Prepare, ConvertsIdxFilesToTheHdf5Layout) {
+TEST(DataSets, HaveDistinctNamesAndTenClassNamesEach) {
+  std::set<std::string> names;
+  for (const DataSetInfo& info : data_sets()) {
+    EXPECT_EQ(&data_set_info(info.data_set), &info);
+    names.insert(info.name);
+    EXPECT_EQ(std::set<std::string>(info.class_names.begin(), info.class_names.end()).size(),
+              info.class_names.size())
+        << info.name;
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"mnist", "fashion-mnist"}));
+  EXPECT_STREQ(data_set_info(DataSet::kMnist).class_names[7], "7");
+  // Fashion-MNIST's labels, in the order of its README.
+  const auto& fashion = data_set_info(DataSet::kFashionMnist).class_names;
+  EXPECT_STREQ(fashion[0], "T-shirt/top");
+  EXPECT_STREQ(fashion[6], "Shirt");
+  EXPECT_STREQ(fashion[9], "Ankle boot");
+}
+
+TEST_P(Prepare, ConvertsIdxFilesToTheHdf5Layout) {
   const std::string out = (dir_ / "out.h5").string();
-  const PreparedData prepared = prepare_mnist(dir_.string(), out, false);
+  const PreparedData prepared = prepare(out);
   EXPECT_EQ(prepared.train_rows, 70u);
   EXPECT_EQ(prepared.test_rows, 30u);
   const MnistH5Reader reader(out);
@@ -67,17 +108,50 @@ TEST_F(Prepare, ConvertsIdxFilesToTheHdf5Layout) {
   EXPECT_EQ(reader.read_test(RowSelection::range(0, 30)).labels, test_.labels);
 }
 
-TEST_F(Prepare, RefusesMismatchedOrBadInputs) {
+TEST_P(Prepare, RecordsWhichDataSetTheFileHolds) {
+  const std::string out = (dir_ / "out.h5").string();
+  prepare(out);
+  EXPECT_EQ(recorded_data_set(out), data_set_info(GetParam()).name);
+}
+
+TEST_P(Prepare, RefusesAnExistingFileBeforeReadingTheSources) {
+  const std::string out = (dir_ / "out.h5").string();
+  write_bytes(out, {1, 2, 3});
+  fs::remove(dir_ / "train-images-idx3-ubyte");  // would be another error, were it read
+  try {
+    prepare(out);
+    FAIL() << "no InputError";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("already exists; pass --overwrite"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_EQ(read_binary_file(out), (std::vector<uint8_t>{1, 2, 3}));
+}
+
+TEST_P(Prepare, RefusesMismatchedOrBadInputs) {
   const std::string out = (dir_ / "out.h5").string();
   write_bytes(dir_ / "t10k-labels-idx1-ubyte", idx_file({29}, std::vector<uint8_t>(29, 1)));
-  EXPECT_THROW(prepare_mnist(dir_.string(), out, false), InputError);
+  EXPECT_THROW(prepare(out), InputError);
   write_bytes(dir_ / "t10k-labels-idx1-ubyte", idx_file({30}, std::vector<uint8_t>(30, 10)));
-  EXPECT_THROW(prepare_mnist(dir_.string(), out, false), InputError);
+  EXPECT_THROW(prepare(out), InputError);
   write_bytes(dir_ / "t10k-images-idx3-ubyte", idx_file({30, 784}, test_.images));
-  EXPECT_THROW(prepare_mnist(dir_.string(), out, false), InputError);
+  EXPECT_THROW(prepare(out), InputError);
   fs::remove(dir_ / "train-labels-idx1-ubyte");
-  EXPECT_THROW(prepare_mnist(dir_.string(), out, false), InputError);
+  EXPECT_THROW(prepare(out), InputError);
   EXPECT_FALSE(fs::exists(out));
+}
+
+// Other tools write the layout without the attribute; such a file must still be read.
+TEST(DataSetAttribute, IsOptionalForTheReader) {
+  const std::string dir = testing::make_temp_dir();
+  const std::string out = dir + "/other-tool.h5";
+  const LabeledImages data = testing::synthetic_images(10, 2);
+  const MnistSplitSources none{{"i", "-"}, {"l", "-"}};
+  write_mnist_h5(out, data, none, data, none, false);
+  EXPECT_EQ(recorded_data_set(out), "");
+  const MnistH5Reader reader(out);
+  EXPECT_EQ(reader.read_train(RowSelection::range(0, 10)).labels, data.labels);
+  fs::remove_all(dir);
 }
 
 }  // namespace

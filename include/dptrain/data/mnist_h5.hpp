@@ -28,12 +28,19 @@ struct MnistSplitSources {
   Provenance labels;
 };
 
+// The root attribute naming the data set a file holds ("mnist", "fashion-mnist": prepare.hpp),
+// a fixed-length string. Files written by other tools, or before it existed, lack it, so readers
+// must not require it.
+inline constexpr const char* kDataSetAttribute = "dataset";
+
 // Writes the layout of mnist_format.hpp: uint8 datasets chunked by rows, attributes recording
-// the sources. The file appears atomically: written under a temporary name, flushed, synced,
-// then renamed. An existing file is replaced only when `overwrite` is set (else InputError).
+// the sources, and `data_set` as kDataSetAttribute unless it is empty. The file appears
+// atomically: written under a temporary name, flushed, synced, then renamed. An existing file is
+// replaced only when `overwrite` is set (else InputError).
 void write_mnist_h5(const std::string& path, const LabeledImages& train,
                     const MnistSplitSources& train_sources, const LabeledImages& test,
-                    const MnistSplitSources& test_sources, bool overwrite);
+                    const MnistSplitSources& test_sources, bool overwrite,
+                    const std::string& data_set = {});
 
 // Reads a file in that layout, written by any tool with any chunking or filters. The constructor
 // checks the four datasets' presence, type (uint8) and shapes; reads return only the rows asked

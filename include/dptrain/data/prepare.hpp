@@ -1,18 +1,40 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <span>
 #include <string>
 
+#include "dptrain/data/mnist_format.hpp"
+
 namespace dptrain {
+
+// The IDX data sets `dptrain prepare` converts. They ship the same four file names and fit the
+// layout of mnist_format.hpp, so one conversion serves them all; what tells their files apart is
+// the root attribute kDataSetAttribute (mnist_h5.hpp) it records.
+enum class DataSet { kMnist, kFashionMnist };
+
+struct DataSetInfo {
+  DataSet data_set;
+  const char* name;   // the `prepare` subcommand and the value of the attribute "dataset"
+  const char* title;  // as people write it, for help and messages
+  std::array<const char*, mnist::kClasses> class_names;  // by label
+};
+
+// Every data set, in the order `dptrain prepare --help` lists them.
+std::span<const DataSetInfo> data_sets();
+const DataSetInfo& data_set_info(DataSet data_set);
 
 struct PreparedData {
   size_t train_rows = 0;
   size_t test_rows = 0;
 };
 
-// Converts the four MNIST IDX files in idx_dir (train-images-idx3-ubyte, train-labels-idx1-ubyte,
+// Converts the four IDX files in idx_dir (train-images-idx3-ubyte, train-labels-idx1-ubyte,
 // t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte) to dptrain's HDF5 layout, recording each
-// file's name and SHA-256. Checks shapes, lengths and labels first; InputError for any problem.
-PreparedData prepare_mnist(const std::string& idx_dir, const std::string& out, bool overwrite);
+// file's name and SHA-256 and which data set they are. Checks shapes, lengths and labels first;
+// InputError for any problem.
+PreparedData prepare_idx_dataset(DataSet data_set, const std::string& idx_dir,
+                                 const std::string& out, bool overwrite);
 
 }  // namespace dptrain
