@@ -17,6 +17,7 @@ for build in "build $cuda" "build-cpu OFF"; do
   cmake --build "$dir" -j"$(nproc)"
 done
 DPTRAIN=build/dptrain bash datasets/fetch-mnist.sh
+DPTRAIN=build/dptrain bash datasets/fetch-fashion-mnist.sh
 for dir in build build-cpu; do
   echo "=== tests of $dir ($(grep -o 'DPTRAIN_CUDA:STRING=.*' "$dir/CMakeCache.txt"))"
   ctest --test-dir "$dir" --output-on-failure --parallel 4 "$@"

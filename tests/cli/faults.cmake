@@ -25,6 +25,11 @@ dptrain_expect(cli_resume_refuses_another_model 2
                ${mpirun2} ${dptrain} train ${good_data} --epochs 2 --batch-size 8 --hidden 32
                --checkpoint-dir ${checkpoints}/model --resume)
 set_property(TEST cli_resume_refuses_another_model APPEND PROPERTY FIXTURES_REQUIRED checkpoints)
+dptrain_expect(cli_resume_refuses_the_cnn_from_an_mlp 2
+               "checkpoint '.*' holds model mlp 784-64-10, but this run builds cnn 28x28x1-c5x32-p2-c5x64-p2-128-10$"
+               ${mpirun2} ${dptrain} train ${good_data} --epochs 2 --batch-size 8 --model cnn
+               --checkpoint-dir ${checkpoints}/cnn --resume)
+set_property(TEST cli_resume_refuses_the_cnn_from_an_mlp APPEND PROPERTY FIXTURES_REQUIRED checkpoints)
 dptrain_resume(cli_resume_refuses_another_world_size 2
                "it was written by 2 ranks with a global batch of 16, this run has 1 ranks and a global batch of 8 .--allow-resize"
                world ${DPTRAIN_MPIEXEC} -np 1)
@@ -58,6 +63,17 @@ add_test(NAME cli_resume_is_bitwise_exact
                  ${mpirun2} ${dptrain} train ${good_data} --batch-size 8 --progress off)
 set_tests_properties(cli_resume_is_bitwise_exact PROPERTIES FIXTURES_REQUIRED cli_files
                      LABELS cli TIMEOUT 120 ENVIRONMENT "${DPTRAIN_TEST_ENV}")
+# The same for the CNN, whose checkpoint then evaluates as the CNN.
+add_test(NAME cli_resume_is_bitwise_exact_cnn
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/resume_equivalence.sh
+                 ${CMAKE_CURRENT_BINARY_DIR}/resume_equivalence_cnn --
+                 ${mpirun2} ${dptrain} train ${good_data} --batch-size 8 --progress off --model cnn)
+set_tests_properties(cli_resume_is_bitwise_exact_cnn PROPERTIES FIXTURES_REQUIRED cli_files
+                     FIXTURES_SETUP cnn_checkpoint LABELS cli TIMEOUT 120
+                     ENVIRONMENT "${DPTRAIN_TEST_ENV}")
+dptrain_expect(cli_eval_of_a_cnn 0 "model cnn 28x28x1-c5x32-p2-c5x64-p2-128-10, epoch"
+               sh -c "${dptrain} eval --data ${files}/good.h5 --checkpoint $(ls -d ${CMAKE_CURRENT_BINARY_DIR}/resume_equivalence_cnn/*/ckpt-* | tail -n 1)")
+set_property(TEST cli_eval_of_a_cnn APPEND PROPERTY FIXTURES_REQUIRED cnn_checkpoint)
 
 # SIGTERM and SIGUSR1 to one rank: every rank stops at a step boundary, a checkpoint is written,
 # status 3; resuming ends bitwise equal to an uninterrupted run.

@@ -11,7 +11,7 @@ shift 3
 rm -rf "$dir" && mkdir -p "$dir"
 "$@" -np 2 "$dptrain" train --data "$data" --epochs 1 --batch-size 8 --checkpoint-every 10 \
   --keep-checkpoints 2 --checkpoint-dir "$dir/good" --progress off >"$dir/good.log"
-for case in resize seed model world; do cp -r "$dir/good" "$dir/$case"; done
+for case in resize seed model cnn world; do cp -r "$dir/good" "$dir/$case"; done
 newest=$(ls "$dir/good" | sort | tail -n 1)
 mkdir -p "$dir/corrupt-only"
 head -c 3000 "$dir/good/$newest" >"$dir/corrupt-only/ckpt-0000000099.h5"
