@@ -1,22 +1,30 @@
 // Google Benchmark of the step's kernels on the CPU backend, each beside the machine's own limit
-// for the same work: a whole MLP's forward and backward against bare cblas_sgemm of each of its
-// GEMM shapes (bench/step-breakdown.sh adds them up into the step's limit), softmax
-// cross-entropy, Adam, the batch gather. Run:
+// for the same work: a whole model's forward and backward (the MLPs and the CNN) against bare
+// cblas_sgemm of each GEMM shape its step issues (bench/step-breakdown.sh and cnn-runs.sh add
+// them up into the step's limit), the CNN's im2col, col2im and pooling, softmax cross-entropy,
+// Adam, the batch gather. Run:
 //   build/bench/dptrain_kernels_bench --benchmark_counters_tabular=true
 // Threads: one (OPENBLAS_NUM_THREADS has no effect; each benchmark sets its own).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "dptrain/backend/cpu_backend.hpp"
 #include "dptrain/core/random.hpp"
-#include "dptrain/model/mlp.hpp"
+#include "dptrain/model/cnn.hpp"
+#include "dptrain/model/model.hpp"
 #include "dptrain/optim/adam.hpp"
+#include "recording_backend.hpp"
 
 namespace dptrain {
 namespace {
+
+using bench::GemmShape;
+using bench::RecordingBackend;
 
 std::vector<float> random_floats(size_t n, uint64_t seed) {
   std::vector<float> values(n);
@@ -30,62 +38,72 @@ void set_flops(benchmark::State& state, double flops_per_iteration) {
       benchmark::Counter(flops_per_iteration * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// The models measured: the reference MLP at its batch, and a large one whose GEMMs dominate.
-struct ModelShape {
+// The models measured: the reference MLP at its batch, a large MLP whose GEMMs dominate, and the
+// CNN at the reference batch.
+struct ModelCase {
   const char* name;
-  std::vector<int> widths;
+  ModelSpec spec;
   int rows;
 };
-const std::vector<ModelShape>& models() {
-  static const std::vector<ModelShape> shapes = {
-      {"reference_784_64_10_b32", {784, 64, 10}, 32},
-      {"large_784_1024_1024_10_b256", {784, 1024, 1024, 10}, 256},
+const std::vector<ModelCase>& models() {
+  static const std::vector<ModelCase> cases = {
+      {"reference_784_64_10_b32", {ModelKind::mlp, {64}}, 32},
+      {"large_784_1024_1024_10_b256", {ModelKind::mlp, {1024, 1024}}, 256},
+      {"cnn_b32", {ModelKind::cnn, {}}, 32},
   };
-  return shapes;
+  return cases;
 }
 
-// C[m,n] = op(A) op(B), as the step issues it (row-major, Mlp's layout).
-struct Gemm {
-  std::string name;
-  CBLAS_TRANSPOSE trans_a, trans_b;
-  int m, n, k;
-  double flops() const { return 2.0 * m * n * k; }
+// A model with its parameters and one batch of inputs, on `backend`.
+struct ModelRun {
+  std::unique_ptr<Model> model;
+  std::vector<float> params, x, dlogits, grads;
+  int rows;
+  ModelRun(Backend& backend, const ModelCase& c)
+      : model(make_model(backend, c.spec, c.rows)), rows(c.rows) {
+    params.resize(model->layout().total());
+    model->initialize(params, 1);
+    x = random_floats(static_cast<size_t>(rows) * 784, 3);
+    dlogits = random_floats(static_cast<size_t>(rows) * 10, 4);
+    grads.resize(params.size());
+  }
+  void forward_backward() {
+    model->forward(params.data(), x.data(), rows);
+    model->backward(params.data(), x.data(), dlogits.data(), rows, grads.data());
+  }
 };
 
-// The GEMMs of one training step of an MLP, in Mlp::forward and Mlp::backward's order.
-std::vector<Gemm> step_gemms(const ModelShape& model) {
-  std::vector<Gemm> gemms;
-  const std::vector<int>& w = model.widths;
-  const int layers = static_cast<int>(w.size()) - 1;
-  for (int i = 0; i < layers; ++i)
-    gemms.push_back(
-        {"forward" + std::to_string(i), CblasNoTrans, CblasTrans, model.rows, w[i + 1], w[i]});
-  for (int i = layers - 1; i >= 0; --i) {
-    gemms.push_back(
-        {"dweight" + std::to_string(i), CblasTrans, CblasNoTrans, w[i + 1], w[i], model.rows});
-    if (i > 0)
-      gemms.push_back(
-          {"dinput" + std::to_string(i), CblasNoTrans, CblasNoTrans, model.rows, w[i], w[i + 1]});
-  }
-  return gemms;
+// The GEMMs of one training step, as the model issues them (recorded, not derived by hand).
+std::vector<GemmShape> step_gemms(const ModelCase& c) {
+  RecordingBackend recorder(1);
+  ModelRun(recorder, c).forward_backward();
+  return recorder.gemms;
 }
 
+double flops_of(const std::vector<GemmShape>& gemms) {
+  double flops = 0.0;
+  for (const GemmShape& gemm : gemms)
+    flops += gemm.flops();
+  return flops;
+}
+
+// C[m,n] = op(A) op(B), row-major, with the leading dimensions the models use.
 struct GemmBuffers {
   std::vector<float> a, b, c;
-  explicit GemmBuffers(const Gemm& g)
+  explicit GemmBuffers(const GemmShape& g)
       : a(random_floats(static_cast<size_t>(g.m) * g.k, 1)),
         b(random_floats(static_cast<size_t>(g.k) * g.n, 2)),
         c(static_cast<size_t>(g.m) * g.n) {}
-  void run(const Gemm& g) {
-    const int lda = g.trans_a == CblasNoTrans ? g.k : g.m;
-    const int ldb = g.trans_b == CblasNoTrans ? g.n : g.k;
-    cblas_sgemm(CblasRowMajor, g.trans_a, g.trans_b, g.m, g.n, g.k, 1.0f, a.data(), lda, b.data(),
-                ldb, 0.0f, c.data(), g.n);
+  void run(const GemmShape& g) {
+    const bool ta = g.trans_a == Transpose::yes, tb = g.trans_b == Transpose::yes;
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                g.m, g.n, g.k, 1.0f, a.data(), ta ? g.m : g.k, b.data(), tb ? g.k : g.n, 0.0f,
+                c.data(), g.n);
   }
 };
 
 // Bare cblas_sgemm of one of the step's shapes, on one thread.
-void Sgemm(benchmark::State& state, Gemm gemm) {
+void Sgemm(benchmark::State& state, GemmShape gemm) {
   openblas_set_num_threads(1);
   GemmBuffers buffers(gemm);
   for (auto _ : state) {
@@ -95,38 +113,75 @@ void Sgemm(benchmark::State& state, Gemm gemm) {
   set_flops(state, gemm.flops());
 }
 
-// Forward and backward of a whole MLP on one thread: the step's GEMMs (the same flops as the
-// Sgemm benchmarks of its shapes together) with the fused bias/activation, bias gradients and
-// ReLU backward between them.
-void MlpForwardBackward(benchmark::State& state, ModelShape shape) {
-  const int rows = shape.rows;
-  const std::vector<int>& widths = shape.widths;
+// Forward and backward of a whole model on one thread: the step's GEMMs (the same flops as the
+// Sgemm benchmarks of its shapes together) with everything between them (bias, activations,
+// im2col, col2im, pooling).
+void ModelForwardBackward(benchmark::State& state, ModelCase c) {
   CpuBackend backend(1);
-  Mlp model(backend, widths, rows);
-  std::vector<float> params(model.layout().total());
-  model.initialize(params, 1);
-  const std::vector<float> x = random_floats(static_cast<size_t>(rows) * widths[0], 3);
-  const std::vector<float> dlogits = random_floats(static_cast<size_t>(rows) * widths.back(), 4);
-  std::vector<float> grads(params.size());
+  ModelRun run(backend, c);
   for (auto _ : state) {
-    model.forward(params.data(), x.data(), rows);
-    model.backward(params.data(), x.data(), dlogits.data(), rows, grads.data());
-    benchmark::DoNotOptimize(grads.data());
+    run.forward_backward();
+    benchmark::DoNotOptimize(run.grads.data());
   }
-  double flops = 0.0;
-  for (const Gemm& gemm : step_gemms(shape))
-    flops += gemm.flops();
-  set_flops(state, flops);
+  set_flops(state, flops_of(step_gemms(c)));
 }
 
 void register_model_benchmarks() {
-  for (const ModelShape& model : models()) {
-    for (const Gemm& gemm : step_gemms(model))
-      benchmark::RegisterBenchmark(("Sgemm/" + std::string(model.name) + "/" + gemm.name).c_str(),
-                                   Sgemm, gemm);
-    benchmark::RegisterBenchmark(("MlpForwardBackward/" + std::string(model.name)).c_str(),
-                                 MlpForwardBackward, model);
+  for (const ModelCase& c : models()) {
+    const std::vector<GemmShape> gemms = step_gemms(c);
+    for (size_t i = 0; i < gemms.size(); ++i)
+      benchmark::RegisterBenchmark(
+          ("Sgemm/" + std::string(c.name) + "/" + std::to_string(i) + "_" + gemms[i].name())
+              .c_str(),
+          Sgemm, gemms[i]);
+    benchmark::RegisterBenchmark(("ModelForwardBackward/" + std::string(c.name)).c_str(),
+                                 ModelForwardBackward, c);
   }
+}
+
+// The CNN's data movement around its GEMMs, per block at 32 rows: bytes read and written.
+void ConvBlockKernel(benchmark::State& state, size_t block, int kernel) {
+  CpuBackend backend(1);
+  const Cnn cnn(backend, 1);
+  const Cnn::ConvBlock& b = cnn.blocks().at(block);
+  const int rows = 32;
+  const size_t input = static_cast<size_t>(rows) * b.conv.height * b.conv.width * b.conv.channels;
+  const size_t col = static_cast<size_t>(rows) * b.pixels() * b.conv.patch();
+  const size_t activated = static_cast<size_t>(rows) * b.pixels() * b.dense.out;
+  const size_t pooled = static_cast<size_t>(rows) * b.pooled_size();
+  std::vector<float> a = random_floats(std::max(col, activated), 8), out(std::max(col, activated));
+  std::vector<uint8_t> argmax(pooled);
+  size_t bytes = 0;
+  for (auto _ : state) {
+    switch (kernel) {
+      case 0:
+        backend.im2col(a.data(), b.conv, rows, out.data());
+        bytes = (input + col) * sizeof(float);
+        break;
+      case 1:
+        backend.col2im(a.data(), b.conv, rows, out.data());
+        bytes = (col + input) * sizeof(float);
+        break;
+      case 2:
+        backend.max_pool_forward(a.data(), b.pool, rows, out.data(), argmax.data());
+        bytes = (activated + pooled) * sizeof(float) + pooled;
+        break;
+      default:
+        backend.max_pool_backward(a.data(), argmax.data(), b.pool, rows, out.data());
+        bytes = (pooled + activated) * sizeof(float) + pooled;
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+}
+
+void register_conv_benchmarks() {
+  const char* names[] = {"Im2col", "Col2im", "MaxPoolForward", "MaxPoolBackward"};
+  for (size_t block = 0; block < 2; ++block)
+    for (int kernel = 0; kernel < 4; ++kernel)
+      benchmark::RegisterBenchmark(
+          (std::string(names[kernel]) + "/cnn_b32/conv" + std::to_string(block + 1)).c_str(),
+          ConvBlockKernel, block, kernel);
 }
 
 void SoftmaxCrossEntropy(benchmark::State& state) {
@@ -190,6 +245,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   dptrain::register_model_benchmarks();
+  dptrain::register_conv_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

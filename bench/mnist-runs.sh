@@ -16,8 +16,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-# field FILE KEY: the values of KEY, one per line of a --metrics file.
-field() { grep -o "\"$2\":[-0-9.e+]*" "$1" | cut -d: -f2; }
+source "$repo/bench/lib.sh"
 
 echo "| ranks x rows per rank | global batch | test accuracy after 5 epochs: min / mean / max | samples/s |"
 echo "|---|---|---|---|"
@@ -31,8 +30,7 @@ for setup in "1 32" "2 16" "2 32"; do
     field "$metrics" test_accuracy | tail -n 1 >>"$work/accuracy"
     field "$metrics" samples_per_second >>"$work/speed"
   done
-  accuracy=$(awk 'NR==1{min=max=$1} {s+=$1; if($1<min)min=$1; if($1>max)max=$1}
-                  END{printf "%.2f%% / %.2f%% / %.2f%%", 100*min, 100*s/NR, 100*max}' "$work/accuracy")
+  accuracy=$(percent_range "$work/accuracy")
   speed=$(awk '{s+=$1} END{printf "%.0f", s/NR}' "$work/speed")
   echo "| $ranks x $batch | $((ranks * batch)) | $accuracy | $speed |"
 done

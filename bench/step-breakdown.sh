@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # bench/step-breakdown.sh: where a training step's time goes, read against the machine's limit.
 #
-# For (a) the reference MLP 784-64-10 with 32 rows per rank and (b) 784-1024-1024-10 with 256,
-# trains on the real MNIST with 1 and 2 ranks, one BLAS thread per rank (and 1 rank with one
-# thread per core, for comparison), and prints markdown tables of:
+# For (a) the reference MLP 784-64-10 with 32 rows per rank, (b) 784-1024-1024-10 with 256 and
+# (c) the CNN (--model cnn) with 32, trains on the real MNIST with 1 and 2 ranks, one BLAS
+# thread per rank (and 1 rank with one thread per core, for comparison), and prints markdown
+# tables of:
 #   - training samples/s, the speed-up over 1 rank, the step's achieved GFLOP/s per rank and its
 #     share of the sgemm GFLOP/s of the same GEMM shapes on one core, and the share of the step
 #     spent in each phase (from dptrain's own phase timers, --metrics phase_seconds);
@@ -15,7 +16,7 @@
 #
 # Environment: DPTRAIN (binary, default build/dptrain), BENCH (default
 # build/bench/dptrain_kernels_bench), DATA (default datasets/mnist.h5), EPOCHS_A (default 4),
-# EPOCHS_B (default 2).
+# EPOCHS_B (default 2), EPOCHS_C (default 2). About 10 minutes on 2 cores.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 dptrain=${DPTRAIN:-$repo/build/dptrain}
@@ -23,6 +24,7 @@ bench=${BENCH:-$repo/build/bench/dptrain_kernels_bench}
 data=${DATA:-$repo/datasets/mnist.h5}
 epochs_a=${EPOCHS_A:-4}
 epochs_b=${EPOCHS_B:-2}
+epochs_c=${EPOCHS_C:-2}
 cores=$(nproc)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -31,9 +33,10 @@ for file in "$dptrain" "$bench" "$data"; do
   [ -e "$file" ] || { echo "step-breakdown.sh: $file is missing (build, and datasets/fetch-mnist.sh)" >&2; exit 2; }
 done
 
-# model name (as in the kernels benchmark) | hidden widths | rows per rank | epochs
-models="reference_784_64_10_b32|64|32|$epochs_a
-large_784_1024_1024_10_b256|1024,1024|256|$epochs_b"
+# model name (as in the kernels benchmark) | dptrain's model options | rows per rank | epochs
+models="reference_784_64_10_b32|--hidden 64|32|$epochs_a
+large_784_1024_1024_10_b256|--hidden 1024,1024|256|$epochs_b
+cnn_b32|--model cnn|32|$epochs_c"
 
 # The sgemm limit of each model's step: the flops of all its GEMMs over their summed times.
 "$bench" --benchmark_filter='^Sgemm/' --benchmark_format=csv --benchmark_min_time=0.5 \
@@ -44,27 +47,14 @@ limit() {  # MODEL -> "flops_per_step gflops"
     } END { printf "%.0f %.2f\n", flops, flops / seconds * 1e-9 }' "$work/sgemm.csv"
 }
 
-# The lines of epochs 2.. (epoch 1 when there is only one): epoch 1 includes the warm-up.
-after_first_epoch() { awk '{ line[NR] = $0 } END { for (i = NR > 1 ? 2 : 1; i <= NR; i++) print line[i] }' "$1"; }
-median_field() {  # FILE KEY
-  after_first_epoch "$1" | grep -o "\"$2\":[-0-9.e+]*" | cut -d: -f2 | sort -g |
-    awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-# Per-phase seconds of those epochs summed, as shares of the step (evaluation, "other", left out).
-phase_shares() {  # FILE
-  after_first_epoch "$1" | grep -o '"phase_seconds":{[^}]*}' | awk -F'[:,{}"]+' '
-      { for (i = 3; i < NF; i += 2) s[$i] += $(i + 1) }
-      END { all = s["data"] + s["forward"] + s["backward"] + s["exchange"] + s["optimizer"]
-            printf "%.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%%\n", 100 * s["data"] / all,
-              100 * s["forward"] / all, 100 * s["backward"] / all, 100 * s["exchange"] / all,
-              100 * s["optimizer"] / all }'
-}
+source "$repo/bench/lib.sh"
 
-train() {  # RANKS THREADS HIDDEN ROWS EPOCHS METRICS [FLAGS...]
-  local ranks=$1 threads=$2 hidden=$3 rows=$4 epochs=$5 metrics=$6
+train() {  # RANKS THREADS MODEL-OPTIONS ROWS EPOCHS METRICS [FLAGS...]
+  local ranks=$1 threads=$2 model=$3 rows=$4 epochs=$5 metrics=$6
   shift 6
+  # shellcheck disable=SC2086 # the model options are words
   mpirun --oversubscribe --bind-to none -np "$ranks" "$dptrain" train --data "$data" \
-    --hidden "$hidden" --batch-size "$rows" --epochs "$epochs" --threads "$threads" \
+    $model --batch-size "$rows" --epochs "$epochs" --threads "$threads" \
     --progress off --metrics "$metrics" --overwrite "$@" </dev/null >"$work/log" 2>&1 ||
     { cat "$work/log" >&2; exit 1; }
 }
@@ -74,14 +64,14 @@ echo
 echo "| model | ranks x BLAS threads | samples/s | vs 1 rank | GFLOP/s per rank | of sgemm | data | forward | backward | exchange | optimizer |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 limits=""
-while IFS='|' read -r name hidden rows epochs; do
+while IFS='|' read -r name model rows epochs; do
   read -r flops sgemm < <(limit "$name")
   limits+="| $name | $sgemm | $(awk -v f="$flops" -v g="$sgemm" -v r="$rows" 'BEGIN { printf "%.0f", g * 1e9 / f * r }') |"$'\n'
   base=""
   for setup in "1 1" "1 $cores" "2 1"; do
     read -r ranks threads <<<"$setup"
     [ "$ranks" -le "$cores" ] || continue
-    train "$ranks" "$threads" "$hidden" "$rows" "$epochs" "$work/m.jsonl"
+    train "$ranks" "$threads" "$model" "$rows" "$epochs" "$work/m.jsonl"
     speed=$(median_field "$work/m.jsonl" samples_per_second)
     [ -n "$base" ] || base=$speed
     awk -v s="$speed" -v b="$base" -v f="$flops" -v r="$rows" -v n="$ranks" -v g="$sgemm" \
@@ -104,10 +94,10 @@ echo "Bucketed gradient exchange, 2 ranks x 1 thread (samples/s; 0 = one allredu
 echo
 echo "| model | --bucket-kb 0 | 64 | 256 | 1024 | 4096 |"
 echo "|---|---|---|---|---|---|"
-while IFS='|' read -r name hidden rows epochs; do
+while IFS='|' read -r name model rows epochs; do
   row="| $name |"
   for kb in 0 64 256 1024 4096; do
-    train 2 1 "$hidden" "$rows" "$epochs" "$work/m.jsonl" --bucket-kb "$kb"
+    train 2 1 "$model" "$rows" "$epochs" "$work/m.jsonl" --bucket-kb "$kb"
     row+=" $(median_field "$work/m.jsonl" samples_per_second | awk '{ printf "%.0f", $1 }') |"
   done
   echo "$row"

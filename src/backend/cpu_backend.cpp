@@ -120,25 +120,32 @@ DPTRAIN_SIMD_CLONES void im2col(const float* __restrict x, const ew::ConvGeometr
       }
 }
 
+// A scatter over the im2col rows in order, each kernel row's in-image taps one contiguous add.
 DPTRAIN_SIMD_CLONES void col2im(const float* __restrict dcol, const ew::ConvGeometry& g, int rows,
                                 float* __restrict dx) {
+  const int out_h = g.out_height(), out_w = g.out_width();
   const size_t channels = static_cast<size_t>(g.channels);
-  const size_t patch = static_cast<size_t>(g.patch());
+  const size_t tap_row = static_cast<size_t>(g.kernel) * channels;
+  const size_t inputs = static_cast<size_t>(rows) * g.height * g.width * channels;
+  for (size_t i = 0; i < inputs; ++i)
+    dx[i] = 0.0f;
+  const float* __restrict source_row = dcol;
   for (size_t n = 0; n < static_cast<size_t>(rows); ++n)
-    for (int h = 0; h < g.height; ++h)
-      for (int w = 0; w < g.width; ++w) {
-        float* __restrict pixel = dx + ((n * g.height + h) * g.width + w) * channels;
-        for (size_t c = 0; c < channels; ++c)
-          pixel[c] = 0.0f;
-        for (int kh = 0; kh < g.kernel; ++kh)
-          for (int kw = 0; kw < g.kernel; ++kw) {
-            const int64_t row = ew::conv_tap_reader(g, n, h, w, kh, kw);
-            if (row < 0) continue;
-            const float* __restrict source =
-                dcol + static_cast<size_t>(row) * patch + (kh * g.kernel + kw) * channels;
-            for (size_t c = 0; c < channels; ++c)
-              pixel[c] += source[c];
-          }
+    for (int ho = 0; ho < out_h; ++ho)
+      for (int wo = 0; wo < out_w; ++wo) {
+        const int w0 = wo * g.stride - g.pad;
+        const int kw_begin = std::max(0, -w0);
+        const int kw_end = std::min(g.kernel, g.width - w0);
+        for (int kh = 0; kh < g.kernel; ++kh, source_row += tap_row) {
+          const int h = ho * g.stride + kh - g.pad;
+          if (h < 0 || h >= g.height || kw_begin >= kw_end) continue;
+          float* __restrict target =
+              dx + ((n * g.height + h) * g.width + (w0 + kw_begin)) * channels;
+          const float* __restrict source = source_row + static_cast<size_t>(kw_begin) * channels;
+          const size_t added = static_cast<size_t>(kw_end - kw_begin) * channels;
+          for (size_t i = 0; i < added; ++i)
+            target[i] += source[i];
+        }
       }
 }
 

@@ -73,14 +73,15 @@ DPTRAIN_HD int64_t conv_tap_reader(const ConvGeometry& g, size_t n, int h, int w
 }
 
 // Element (n, h, w, c) of the input gradient from the gradient of the im2col matrix: the sum of
-// dcol over every (row, tap) that read the pixel, taps in (kh, kw) order from 0, so that every
-// backend adds the same numbers in the same order.
+// dcol over every (row, tap) that read the pixel. Taps go from the last to the first, which
+// visits the rows in increasing order: the order in which a scatter over the rows (the CPU's
+// col2im) adds them, so that every backend adds the same numbers in the same order.
 DPTRAIN_HD float col2im_element(const float* dcol, const ConvGeometry& g, size_t n, int h, int w,
                                 int c) {
   const size_t patch = static_cast<size_t>(g.patch());
   float sum = 0.0f;
-  for (int kh = 0; kh < g.kernel; ++kh)
-    for (int kw = 0; kw < g.kernel; ++kw) {
+  for (int kh = g.kernel - 1; kh >= 0; --kh)
+    for (int kw = g.kernel - 1; kw >= 0; --kw) {
       const int64_t row = conv_tap_reader(g, n, h, w, kh, kw);
       if (row >= 0)
         sum += dcol[static_cast<size_t>(row) * patch + (kh * g.kernel + kw) * g.channels + c];
