@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gpu-selftest.sh: what a user with GPUs runs first. Builds dptrain with the CUDA backend for
-# the GPUs of this machine, runs the device tests, trains one epoch of MNIST on 1 GPU and on all
-# GPUs, and prints a pass/fail summary with throughput. Exit status 0 only if all passed.
+# the GPUs of this machine, runs the device tests, trains one epoch of MNIST with the MLP and
+# with the CNN on 1 GPU and on all GPUs, and prints a pass/fail summary with throughput. Exit status 0 only if all passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=${OMPI_ALLOW_RUN_AS_ROOT:-1} OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-1}
@@ -37,17 +37,25 @@ else
   record "device tests (ctest -L cuda)" FAIL "see $build/selftest-ctest.log"
 fi
 
-for ranks in 1 "$gpus"; do
-  metrics="$build/selftest-np$ranks.jsonl"
-  rm -f "$metrics"
-  if mpirun -np "$ranks" "$build/dptrain" train --data datasets/mnist.h5 --device cuda \
-    --epochs 1 --metrics "$metrics" >"$build/selftest-np$ranks.log" 2>&1; then
-    accuracy=$(grep -o '"test_accuracy":[0-9.]*' "$metrics" | cut -d: -f2)
-    record "1 epoch on $ranks GPU(s)" PASS "test accuracy $accuracy, $(samples_per_second "$metrics") samples/s"
-  else
-    record "1 epoch on $ranks GPU(s)" FAIL "see $build/selftest-np$ranks.log"
-  fi
-  [ "$gpus" -gt 1 ] || break
+# One epoch of each model on 1 GPU and on all of them (32 rows per GPU, so N GPUs take N times
+# fewer steps), each to a floor below what the CPU reaches in one epoch: MLP 95.2% on 1 rank and
+# 93.9% on 2, CNN 98.5% on 2 (seed 0).
+for run in "mlp 0.90" "cnn 0.97"; do
+  read -r model floor <<<"$run"
+  for ranks in 1 "$gpus"; do
+    name="$model, 1 epoch on $ranks GPU(s)"
+    metrics="$build/selftest-$model-np$ranks.jsonl"
+    rm -f "$metrics"
+    if mpirun -np "$ranks" "$build/dptrain" train --data datasets/mnist.h5 --device cuda \
+      --model "$model" --epochs 1 --metrics "$metrics" >"$build/selftest-$model-np$ranks.log" 2>&1; then
+      accuracy=$(grep -o '"test_accuracy":[0-9.]*' "$metrics" | cut -d: -f2)
+      status=$(awk -v a="$accuracy" -v f="$floor" 'BEGIN { print (a >= f) ? "PASS" : "FAIL" }')
+      record "$name" "$status" "test accuracy $accuracy (>= $floor), $(samples_per_second "$metrics") samples/s"
+    else
+      record "$name" FAIL "see $build/selftest-$model-np$ranks.log"
+    fi
+    [ "$gpus" -gt 1 ] || break
+  done
 done
 
 echo

@@ -86,67 +86,60 @@ DPTRAIN_SIMD_CLONES void gather_batch(const uint8_t* __restrict images,
 // innermost, so that their work is contiguous blocks. They compute exactly what the shared
 // element functions of conv_elements.hpp (which the CUDA kernels run) compute, element by
 // element and in the same order of additions; tests/unit/conv_test.cpp holds them to it.
-DPTRAIN_SIMD_CLONES void im2col(const float* __restrict x, const ew::ConvGeometry& g, int rows,
-                                float* __restrict col) {
+// Every kernel row (one kh, all kw and channels: kernel * channels columns) of every im2col row,
+// in order: visit(col, image, begin, length) with col the kernel row's first element in the
+// im2col matrix, and its columns [begin, begin + length) the taps inside the image, read from
+// the NHWC image at `image` onwards (begin and length 0: none is).
+template <class Visit>
+inline void for_each_kernel_row(const ew::ConvGeometry& g, int rows, Visit visit) {
   const int out_h = g.out_height(), out_w = g.out_width();
   const size_t channels = static_cast<size_t>(g.channels);
-  const size_t tap_row = static_cast<size_t>(g.kernel) * channels;  // one kh: kernel taps
-  float* __restrict target = col;
+  const size_t tap_row = static_cast<size_t>(g.kernel) * channels;
+  size_t col = 0;
   for (size_t n = 0; n < static_cast<size_t>(rows); ++n)
     for (int ho = 0; ho < out_h; ++ho)
       for (int wo = 0; wo < out_w; ++wo) {
         const int w0 = wo * g.stride - g.pad;
-        // Taps kw in [kw_begin, kw_end) read pixels inside the image: one contiguous block.
         const int kw_begin = std::max(0, -w0);
         const int kw_end = std::min(g.kernel, g.width - w0);
-        for (int kh = 0; kh < g.kernel; ++kh, target += tap_row) {
+        for (int kh = 0; kh < g.kernel; ++kh, col += tap_row) {
           const int h = ho * g.stride + kh - g.pad;
-          if (h < 0 || h >= g.height || kw_begin >= kw_end) {
-            for (size_t i = 0; i < tap_row; ++i)
-              target[i] = 0.0f;
-            continue;
-          }
-          const float* __restrict source =
-              x + ((n * g.height + h) * g.width + (w0 + kw_begin)) * channels;
-          const size_t zeros_before = static_cast<size_t>(kw_begin) * channels;
-          const size_t copied = static_cast<size_t>(kw_end - kw_begin) * channels;
-          for (size_t i = 0; i < zeros_before; ++i)
-            target[i] = 0.0f;
-          for (size_t i = 0; i < copied; ++i)
-            target[zeros_before + i] = source[i];
-          for (size_t i = zeros_before + copied; i < tap_row; ++i)
-            target[i] = 0.0f;
+          const bool inside = h >= 0 && h < g.height && kw_begin < kw_end;
+          const size_t image =
+              inside ? ((n * g.height + h) * g.width + (w0 + kw_begin)) * channels : 0;
+          visit(col, image, inside ? static_cast<size_t>(kw_begin) * channels : 0,
+                inside ? static_cast<size_t>(kw_end - kw_begin) * channels : 0);
         }
       }
+}
+
+DPTRAIN_SIMD_CLONES void im2col(const float* __restrict x, const ew::ConvGeometry& g, int rows,
+                                float* __restrict col) {
+  const size_t tap_row = static_cast<size_t>(g.kernel) * g.channels;
+  for_each_kernel_row(g, rows, [&](size_t at, size_t image, size_t begin, size_t length) {
+    float* __restrict target = col + at;
+    const float* __restrict source = x + image;
+    for (size_t i = 0; i < begin; ++i)
+      target[i] = 0.0f;
+    for (size_t i = 0; i < length; ++i)
+      target[begin + i] = source[i];
+    for (size_t i = begin + length; i < tap_row; ++i)
+      target[i] = 0.0f;
+  });
 }
 
 // A scatter over the im2col rows in order, each kernel row's in-image taps one contiguous add.
 DPTRAIN_SIMD_CLONES void col2im(const float* __restrict dcol, const ew::ConvGeometry& g, int rows,
                                 float* __restrict dx) {
-  const int out_h = g.out_height(), out_w = g.out_width();
-  const size_t channels = static_cast<size_t>(g.channels);
-  const size_t tap_row = static_cast<size_t>(g.kernel) * channels;
-  const size_t inputs = static_cast<size_t>(rows) * g.height * g.width * channels;
+  const size_t inputs = static_cast<size_t>(rows) * g.height * g.width * g.channels;
   for (size_t i = 0; i < inputs; ++i)
     dx[i] = 0.0f;
-  const float* __restrict source_row = dcol;
-  for (size_t n = 0; n < static_cast<size_t>(rows); ++n)
-    for (int ho = 0; ho < out_h; ++ho)
-      for (int wo = 0; wo < out_w; ++wo) {
-        const int w0 = wo * g.stride - g.pad;
-        const int kw_begin = std::max(0, -w0);
-        const int kw_end = std::min(g.kernel, g.width - w0);
-        for (int kh = 0; kh < g.kernel; ++kh, source_row += tap_row) {
-          const int h = ho * g.stride + kh - g.pad;
-          if (h < 0 || h >= g.height || kw_begin >= kw_end) continue;
-          float* __restrict target =
-              dx + ((n * g.height + h) * g.width + (w0 + kw_begin)) * channels;
-          const float* __restrict source = source_row + static_cast<size_t>(kw_begin) * channels;
-          const size_t added = static_cast<size_t>(kw_end - kw_begin) * channels;
-          for (size_t i = 0; i < added; ++i)
-            target[i] += source[i];
-        }
-      }
+  for_each_kernel_row(g, rows, [&](size_t at, size_t image, size_t begin, size_t length) {
+    float* __restrict target = dx + image;
+    const float* __restrict source = dcol + at + begin;
+    for (size_t i = 0; i < length; ++i)
+      target[i] += source[i];
+  });
 }
 
 // Window taps in (kh, kw) order, each compared for all channels at once.
