@@ -8,21 +8,15 @@
 #include <vector>
 
 #include "dptrain/backend/cpu_backend.hpp"
-#include "dptrain/core/random.hpp"
 #include "dptrain/cuda/cuda_api.hpp"
 #include "dptrain/model/mlp.hpp"
 #include "dptrain/optim/adam.hpp"
+#include "support/numeric_checks.hpp"
 
 namespace dptrain {
 namespace {
 
-std::vector<float> random_floats(size_t n, uint64_t seed, float low = -1.0f, float high = 1.0f) {
-  std::vector<float> values(n);
-  const uint64_t key = random::stream_key(seed, 5);
-  for (size_t i = 0; i < n; ++i)
-    values[i] = low + (high - low) * random::uniform01(key, i);
-  return values;
-}
+using testing::random_values;
 
 void expect_close(const std::vector<float>& got, const std::vector<float>& expected,
                   float tolerance, const std::string& what) {
@@ -62,9 +56,9 @@ TEST_F(CudaVsCpu, GemmInEveryTransposition) {
   for (Transpose ta : {Transpose::no, Transpose::yes})
     for (Transpose tb : {Transpose::no, Transpose::yes}) {
       const int lda = ta == Transpose::no ? k : m, ldb = tb == Transpose::no ? n : k;
-      const std::vector<float> a = random_floats(static_cast<size_t>(m) * k, 1);
-      const std::vector<float> b = random_floats(static_cast<size_t>(k) * n, 2);
-      std::vector<float> c = random_floats(static_cast<size_t>(m) * n, 3);
+      const std::vector<float> a = random_values(static_cast<size_t>(m) * k, 1);
+      const std::vector<float> b = random_values(static_cast<size_t>(k) * n, 2);
+      std::vector<float> c = random_values(static_cast<size_t>(m) * n, 3);
       DeviceArray<float> da = upload(a), db = upload(b), dc = upload(c);
       cpu_.gemm(ta, tb, m, n, k, 1.5f, a.data(), lda, b.data(), ldb, 0.25f, c.data(), n);
       gpu_->gemm(ta, tb, m, n, k, 1.5f, da.data(), lda, db.data(), ldb, 0.25f, dc.data(), n);
@@ -75,8 +69,8 @@ TEST_F(CudaVsCpu, GemmInEveryTransposition) {
 TEST_F(CudaVsCpu, Tf32GemmStaysWithinItsPrecision) {
   std::unique_ptr<Backend> tf32 = cuda::make_backend(0, GemmPrecision::tf32);
   const int m = 64, n = 64, k = 256;
-  const std::vector<float> a = random_floats(static_cast<size_t>(m) * k, 4);
-  const std::vector<float> b = random_floats(static_cast<size_t>(k) * n, 5);
+  const std::vector<float> a = random_values(static_cast<size_t>(m) * k, 4);
+  const std::vector<float> b = random_values(static_cast<size_t>(k) * n, 5);
   std::vector<float> c(static_cast<size_t>(m) * n, 0.0f);
   DeviceArray<float> da(*tf32, a.size()), db(*tf32, b.size()), dc(*tf32, c.size());
   tf32->copy_to_device(da.data(), a.data(), da.bytes());
@@ -92,9 +86,9 @@ TEST_F(CudaVsCpu, Tf32GemmStaysWithinItsPrecision) {
 
 TEST_F(CudaVsCpu, BiasActivationAndItsBackward) {
   const int rows = 37, cols = 70;
-  std::vector<float> y = random_floats(static_cast<size_t>(rows) * cols, 6);
-  const std::vector<float> bias = random_floats(cols, 7);
-  std::vector<float> dy = random_floats(y.size(), 8);
+  std::vector<float> y = random_values(static_cast<size_t>(rows) * cols, 6);
+  const std::vector<float> bias = random_values(cols, 7);
+  std::vector<float> dy = random_values(y.size(), 8);
   DeviceArray<float> dev_y = upload(y), dev_bias = upload(bias), dev_dy = upload(dy);
   for (ew::Activation activation : {ew::Activation::relu, ew::Activation::none}) {
     cpu_.bias_activation_forward(y.data(), bias.data(), rows, cols, activation);
@@ -113,7 +107,7 @@ TEST_F(CudaVsCpu, BiasActivationAndItsBackward) {
 
 TEST_F(CudaVsCpu, SoftmaxCrossEntropyAndAccuracy) {
   const int rows = 300, cols = 10;
-  const std::vector<float> logits = random_floats(static_cast<size_t>(rows) * cols, 9, -8, 8);
+  const std::vector<float> logits = random_values(static_cast<size_t>(rows) * cols, 9, -8, 8);
   std::vector<int32_t> labels(rows);
   for (int r = 0; r < rows; ++r)
     labels[r] = (r * 7 + 3) % cols;
@@ -144,8 +138,8 @@ TEST_F(CudaVsCpu, SoftmaxCrossEntropyAndAccuracy) {
 
 TEST_F(CudaVsCpu, AdamUpdate) {
   const size_t n = 100003;
-  std::vector<float> params = random_floats(n, 10), grads = random_floats(n, 11);
-  std::vector<float> m = random_floats(n, 12, -0.1f, 0.1f), v = random_floats(n, 13, 0.0f, 0.01f);
+  std::vector<float> params = random_values(n, 10), grads = random_values(n, 11);
+  std::vector<float> m = random_values(n, 12, -0.1f, 0.1f), v = random_values(n, 13, 0.0f, 0.01f);
   DeviceArray<float> dp = upload(params), dg = upload(grads), dm = upload(m), dv = upload(v);
   AdamOptions options;
   options.weight_decay = 0.01f;
@@ -187,8 +181,8 @@ TEST_F(CudaVsCpu, WholeModelGradients) {
   Mlp gpu_model(*gpu_, {784, 64, 10}, rows);
   std::vector<float> params(cpu_model.layout().total());
   cpu_model.initialize(params, 3);
-  const std::vector<float> x = random_floats(static_cast<size_t>(rows) * 784, 14, 0.0f, 1.0f);
-  const std::vector<float> dlogits = random_floats(static_cast<size_t>(rows) * 10, 15, -0.1f, 0.1f);
+  const std::vector<float> x = random_values(static_cast<size_t>(rows) * 784, 14, 0.0f, 1.0f);
+  const std::vector<float> dlogits = random_values(static_cast<size_t>(rows) * 10, 15, -0.1f, 0.1f);
   std::vector<float> grads(params.size());
   cpu_model.forward(params.data(), x.data(), rows);
   cpu_model.backward(params.data(), x.data(), dlogits.data(), rows, grads.data());
