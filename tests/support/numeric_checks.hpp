@@ -1,8 +1,11 @@
 #pragma once
 
-// Random inputs and finite differences, for the tests that check arithmetic: the gradient checks
-// and the CPU-against-GPU comparisons.
+// Random inputs, finite differences and bitwise comparison, for the tests that check arithmetic:
+// the gradient checks, the convolution tests and the CPU-against-GPU comparisons.
 
+#include <gtest/gtest.h>
+
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -35,6 +38,19 @@ double central_difference(float& p, float step, const F& f) {
   const double down = f();
   p = saved;
   return (up - down) / (static_cast<double>(up_at) - static_cast<double>(down_at));
+}
+
+// Whether two float arrays hold the same bits (so +0 is not -0 and a NaN matches only itself);
+// names the first difference.
+inline ::testing::AssertionResult same_bits(const std::vector<float>& got,
+                                            const std::vector<float>& expected) {
+  if (got.size() != expected.size())
+    return ::testing::AssertionFailure() << got.size() << " values, expected " << expected.size();
+  for (size_t i = 0; i < got.size(); ++i)
+    if (std::bit_cast<uint32_t>(got[i]) != std::bit_cast<uint32_t>(expected[i]))
+      return ::testing::AssertionFailure()
+             << "element " << i << ": " << got[i] << ", expected " << expected[i];
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace dptrain::testing
