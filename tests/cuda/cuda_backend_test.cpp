@@ -5,24 +5,22 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "dptrain/backend/cpu_backend.hpp"
-#include "dptrain/core/random.hpp"
 #include "dptrain/cuda/cuda_api.hpp"
+#include "dptrain/model/cnn.hpp"
 #include "dptrain/model/mlp.hpp"
 #include "dptrain/optim/adam.hpp"
+#include "support/numeric_checks.hpp"
 
 namespace dptrain {
 namespace {
 
-std::vector<float> random_floats(size_t n, uint64_t seed, float low = -1.0f, float high = 1.0f) {
-  std::vector<float> values(n);
-  const uint64_t key = random::stream_key(seed, 5);
-  for (size_t i = 0; i < n; ++i)
-    values[i] = low + (high - low) * random::uniform01(key, i);
-  return values;
-}
+using testing::random_values;
+using testing::same_bits;
 
 void expect_close(const std::vector<float>& got, const std::vector<float>& expected,
                   float tolerance, const std::string& what) {
@@ -62,9 +60,9 @@ TEST_F(CudaVsCpu, GemmInEveryTransposition) {
   for (Transpose ta : {Transpose::no, Transpose::yes})
     for (Transpose tb : {Transpose::no, Transpose::yes}) {
       const int lda = ta == Transpose::no ? k : m, ldb = tb == Transpose::no ? n : k;
-      const std::vector<float> a = random_floats(static_cast<size_t>(m) * k, 1);
-      const std::vector<float> b = random_floats(static_cast<size_t>(k) * n, 2);
-      std::vector<float> c = random_floats(static_cast<size_t>(m) * n, 3);
+      const std::vector<float> a = random_values(static_cast<size_t>(m) * k, 1);
+      const std::vector<float> b = random_values(static_cast<size_t>(k) * n, 2);
+      std::vector<float> c = random_values(static_cast<size_t>(m) * n, 3);
       DeviceArray<float> da = upload(a), db = upload(b), dc = upload(c);
       cpu_.gemm(ta, tb, m, n, k, 1.5f, a.data(), lda, b.data(), ldb, 0.25f, c.data(), n);
       gpu_->gemm(ta, tb, m, n, k, 1.5f, da.data(), lda, db.data(), ldb, 0.25f, dc.data(), n);
@@ -75,8 +73,8 @@ TEST_F(CudaVsCpu, GemmInEveryTransposition) {
 TEST_F(CudaVsCpu, Tf32GemmStaysWithinItsPrecision) {
   std::unique_ptr<Backend> tf32 = cuda::make_backend(0, GemmPrecision::tf32);
   const int m = 64, n = 64, k = 256;
-  const std::vector<float> a = random_floats(static_cast<size_t>(m) * k, 4);
-  const std::vector<float> b = random_floats(static_cast<size_t>(k) * n, 5);
+  const std::vector<float> a = random_values(static_cast<size_t>(m) * k, 4);
+  const std::vector<float> b = random_values(static_cast<size_t>(k) * n, 5);
   std::vector<float> c(static_cast<size_t>(m) * n, 0.0f);
   DeviceArray<float> da(*tf32, a.size()), db(*tf32, b.size()), dc(*tf32, c.size());
   tf32->copy_to_device(da.data(), a.data(), da.bytes());
@@ -92,9 +90,9 @@ TEST_F(CudaVsCpu, Tf32GemmStaysWithinItsPrecision) {
 
 TEST_F(CudaVsCpu, BiasActivationAndItsBackward) {
   const int rows = 37, cols = 70;
-  std::vector<float> y = random_floats(static_cast<size_t>(rows) * cols, 6);
-  const std::vector<float> bias = random_floats(cols, 7);
-  std::vector<float> dy = random_floats(y.size(), 8);
+  std::vector<float> y = random_values(static_cast<size_t>(rows) * cols, 6);
+  const std::vector<float> bias = random_values(cols, 7);
+  std::vector<float> dy = random_values(y.size(), 8);
   DeviceArray<float> dev_y = upload(y), dev_bias = upload(bias), dev_dy = upload(dy);
   for (ew::Activation activation : {ew::Activation::relu, ew::Activation::none}) {
     cpu_.bias_activation_forward(y.data(), bias.data(), rows, cols, activation);
@@ -113,7 +111,7 @@ TEST_F(CudaVsCpu, BiasActivationAndItsBackward) {
 
 TEST_F(CudaVsCpu, SoftmaxCrossEntropyAndAccuracy) {
   const int rows = 300, cols = 10;
-  const std::vector<float> logits = random_floats(static_cast<size_t>(rows) * cols, 9, -8, 8);
+  const std::vector<float> logits = random_values(static_cast<size_t>(rows) * cols, 9, -8, 8);
   std::vector<int32_t> labels(rows);
   for (int r = 0; r < rows; ++r)
     labels[r] = (r * 7 + 3) % cols;
@@ -144,8 +142,8 @@ TEST_F(CudaVsCpu, SoftmaxCrossEntropyAndAccuracy) {
 
 TEST_F(CudaVsCpu, AdamUpdate) {
   const size_t n = 100003;
-  std::vector<float> params = random_floats(n, 10), grads = random_floats(n, 11);
-  std::vector<float> m = random_floats(n, 12, -0.1f, 0.1f), v = random_floats(n, 13, 0.0f, 0.01f);
+  std::vector<float> params = random_values(n, 10), grads = random_values(n, 11);
+  std::vector<float> m = random_values(n, 12, -0.1f, 0.1f), v = random_values(n, 13, 0.0f, 0.01f);
   DeviceArray<float> dp = upload(params), dg = upload(grads), dm = upload(m), dv = upload(v);
   AdamOptions options;
   options.weight_decay = 0.01f;
@@ -187,8 +185,8 @@ TEST_F(CudaVsCpu, WholeModelGradients) {
   Mlp gpu_model(*gpu_, {784, 64, 10}, rows);
   std::vector<float> params(cpu_model.layout().total());
   cpu_model.initialize(params, 3);
-  const std::vector<float> x = random_floats(static_cast<size_t>(rows) * 784, 14, 0.0f, 1.0f);
-  const std::vector<float> dlogits = random_floats(static_cast<size_t>(rows) * 10, 15, -0.1f, 0.1f);
+  const std::vector<float> x = random_values(static_cast<size_t>(rows) * 784, 14, 0.0f, 1.0f);
+  const std::vector<float> dlogits = random_values(static_cast<size_t>(rows) * 10, 15, -0.1f, 0.1f);
   std::vector<float> grads(params.size());
   cpu_model.forward(params.data(), x.data(), rows);
   cpu_model.backward(params.data(), x.data(), dlogits.data(), rows, grads.data());
@@ -197,6 +195,106 @@ TEST_F(CudaVsCpu, WholeModelGradients) {
   gpu_model.forward(dp.data(), dx.data(), rows);
   gpu_model.backward(dp.data(), dx.data(), dd.data(), rows, dg.data());
   expect_close(download(dg), grads, 1e-4f, "gradients");
+}
+
+// The convolution's index arithmetic is shared (conv_elements.hpp) and each element sums in the
+// same order on both backends, so im2col and col2im agree bit for bit. Padding, strides and
+// channels as in conv_test.cpp, and the CNN's two convolutions over a batch.
+TEST_F(CudaVsCpu, Im2colAndCol2imBitForBit) {
+  const std::vector<std::pair<ew::ConvGeometry, int>> cases{
+      {{7, 5, 3, 5, 2, 2}, 3}, {{9, 6, 1, 5, 1, 2}, 2},   {{7, 6, 2, 3, 0, 2}, 2},
+      {{6, 9, 1, 1, 0, 2}, 3}, {{28, 28, 1, 5, 0, 1}, 8}, {{12, 12, 32, 5, 0, 1}, 8}};
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const auto& [g, rows] : cases) {
+    const std::string what = std::to_string(g.height) + "x" + std::to_string(g.width) + "x" +
+                             std::to_string(g.channels) + " k" + std::to_string(g.kernel) + " p" +
+                             std::to_string(g.pad) + " s" + std::to_string(g.stride);
+    const size_t input = static_cast<size_t>(rows) * g.height * g.width * g.channels;
+    const size_t col_size = static_cast<size_t>(rows) * g.out_height() * g.out_width() * g.patch();
+    const std::vector<float> x = random_values(input, 16), dcol = random_values(col_size, 17);
+    std::vector<float> col(col_size), dx(input);
+    cpu_.im2col(x.data(), g, rows, col.data());
+    cpu_.col2im(dcol.data(), g, rows, dx.data());
+    DeviceArray<float> dev_x = upload(x), dev_dcol = upload(dcol);
+    DeviceArray<float> dev_col = upload(std::vector<float>(col_size, nan));
+    DeviceArray<float> dev_dx = upload(std::vector<float>(input, nan));
+    gpu_->im2col(dev_x.data(), g, rows, dev_col.data());
+    gpu_->col2im(dev_dcol.data(), g, rows, dev_dx.data());
+    EXPECT_TRUE(same_bits(download(dev_col), col)) << "im2col " << what;
+    EXPECT_TRUE(same_bits(download(dev_dx), dx)) << "col2im " << what;
+  }
+}
+
+// Max-pooling too, ties included (inputs of three levels), with odd sizes, overlapping windows
+// and the CNN's two poolings over a batch.
+TEST_F(CudaVsCpu, MaxPoolBitForBit) {
+  const std::vector<std::pair<ew::PoolGeometry, int>> cases{{{5, 7, 2, 2, 2}, 2},
+                                                            {{5, 7, 3, 3, 2}, 2},
+                                                            {{7, 7, 2, 3, 1}, 2},
+                                                            {{24, 24, 32, 2, 2}, 8},
+                                                            {{8, 8, 64, 2, 2}, 8}};
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const auto& [g, rows] : cases) {
+    const std::string what = std::to_string(g.height) + "x" + std::to_string(g.width) + "x" +
+                             std::to_string(g.channels) + " window " + std::to_string(g.window) +
+                             " stride " + std::to_string(g.stride);
+    const size_t input = static_cast<size_t>(rows) * g.height * g.width * g.channels;
+    const size_t output = static_cast<size_t>(rows) * g.out_height() * g.out_width() * g.channels;
+    std::vector<float> x = random_values(input, 18, 0.0f, 3.0f);
+    for (float& value : x)
+      value = std::floor(value);
+    const std::vector<float> dy = random_values(output, 19);
+    std::vector<float> y(output), dx(input);
+    std::vector<uint8_t> argmax(output);
+    cpu_.max_pool_forward(x.data(), g, rows, y.data(), argmax.data());
+    cpu_.max_pool_backward(dy.data(), argmax.data(), g, rows, dx.data());
+    DeviceArray<float> dev_x = upload(x), dev_dy = upload(dy);
+    DeviceArray<float> dev_y = upload(std::vector<float>(output, nan));
+    DeviceArray<float> dev_dx = upload(std::vector<float>(input, nan));
+    DeviceArray<uint8_t> dev_argmax = upload(std::vector<uint8_t>(output, 255));
+    gpu_->max_pool_forward(dev_x.data(), g, rows, dev_y.data(), dev_argmax.data());
+    gpu_->max_pool_backward(dev_dy.data(), dev_argmax.data(), g, rows, dev_dx.data());
+    EXPECT_TRUE(same_bits(download(dev_y), y)) << "forward " << what;
+    EXPECT_EQ(download(dev_argmax), argmax) << what;
+    EXPECT_TRUE(same_bits(download(dev_dx), dx)) << "backward " << what;
+  }
+}
+
+// The whole CNN: logits within 1e-4, and every gradient tensor within 5e-3 in relative L2 norm.
+// The GEMMs differ (cuBLAS, OpenBLAS) by about 1e-6; a norm rather than every element, because
+// a ReLU or pooling window on the edge of a tie may fall the other way on the other device and
+// move one pixel's share of a gradient.
+TEST_F(CudaVsCpu, WholeCnnForwardAndGradients) {
+  const int rows = 8;
+  Cnn cpu_model(cpu_, rows);
+  Cnn gpu_model(*gpu_, rows);
+  std::vector<float> params(cpu_model.layout().total());
+  cpu_model.initialize(params, 5);
+  const std::vector<float> x = random_values(static_cast<size_t>(rows) * 784, 20, 0.0f, 1.0f);
+  const std::vector<float> dlogits = random_values(static_cast<size_t>(rows) * 10, 21, -0.1f, 0.1f);
+  std::vector<float> grads(params.size());
+  const float* cpu_logits = cpu_model.forward(params.data(), x.data(), rows);
+  const std::vector<float> logits(cpu_logits, cpu_logits + dlogits.size());
+  cpu_model.backward(params.data(), x.data(), dlogits.data(), rows, grads.data());
+
+  DeviceArray<float> dp = upload(params), dx = upload(x), dd = upload(dlogits);
+  DeviceArray<float> dg = upload(std::vector<float>(grads.size(), std::nanf("")));
+  std::vector<float> gpu_logits(logits.size());
+  gpu_->copy_to_host(gpu_logits.data(), gpu_model.forward(dp.data(), dx.data(), rows),
+                     gpu_logits.size() * sizeof(float));
+  expect_close(gpu_logits, logits, 1e-4f, "logits");
+  gpu_model.backward(dp.data(), dx.data(), dd.data(), rows, dg.data());
+  const std::vector<float> gpu_grads = download(dg);
+  for (const TensorSlot& slot : cpu_model.layout().tensors()) {
+    double difference = 0.0, norm = 0.0;
+    for (size_t e = slot.offset; e < slot.offset + slot.size; ++e) {
+      ASSERT_TRUE(std::isfinite(gpu_grads[e])) << slot.name << " element " << e - slot.offset;
+      difference += std::pow(static_cast<double>(gpu_grads[e]) - grads[e], 2);
+      norm += std::pow(static_cast<double>(grads[e]), 2);
+    }
+    EXPECT_GT(norm, 0.0) << slot.name;
+    EXPECT_LE(std::sqrt(difference), 5e-3 * std::sqrt(norm)) << slot.name;
+  }
 }
 
 }  // namespace

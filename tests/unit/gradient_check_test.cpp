@@ -6,21 +6,16 @@
 #include <vector>
 
 #include "dptrain/backend/cpu_backend.hpp"
-#include "dptrain/core/random.hpp"
 #include "dptrain/model/mlp.hpp"
+#include "support/numeric_checks.hpp"
 
 namespace dptrain {
 namespace {
 
-constexpr float kStep = 1e-3f;
+using testing::central_difference;
+using testing::random_values;
 
-std::vector<float> random_values(size_t n, uint64_t seed, float scale) {
-  std::vector<float> values(n);
-  const uint64_t key = random::stream_key(seed, 99);
-  for (size_t i = 0; i < n; ++i)
-    values[i] = (2.0f * random::uniform01(key, i) - 1.0f) * scale;
-  return values;
-}
+constexpr float kStep = 1e-3f;
 
 void expect_close(double analytic, double numeric, const std::string& what) {
   EXPECT_NEAR(analytic, numeric, 2e-3 + 2e-2 * std::abs(numeric)) << what;
@@ -30,7 +25,7 @@ TEST(GradientCheck, SoftmaxCrossEntropy) {
   CpuBackend backend(1);
   const int rows = 4;
   const int cols = 6;
-  std::vector<float> logits = random_values(rows * cols, 1, 3.0f);
+  std::vector<float> logits = random_values(rows * cols, 1, -3.0f, 3.0f);
   const std::vector<int32_t> labels{0, 5, 2, 2};
   const float scale = 1.0f / rows;
   std::vector<float> dlogits(logits.size());
@@ -42,15 +37,9 @@ TEST(GradientCheck, SoftmaxCrossEntropy) {
     backend.softmax_cross_entropy(logits.data(), labels.data(), rows, cols, 0.0f, nullptr, &sum);
     return sum * scale;
   };
-  for (size_t i = 0; i < logits.size(); ++i) {
-    const float saved = logits[i];
-    logits[i] = saved + kStep;
-    const double up = scaled_loss();
-    logits[i] = saved - kStep;
-    const double down = scaled_loss();
-    logits[i] = saved;
-    expect_close(dlogits[i], (up - down) / (2.0 * kStep), "logit " + std::to_string(i));
-  }
+  for (size_t i = 0; i < logits.size(); ++i)
+    expect_close(dlogits[i], central_difference(logits[i], kStep, scaled_loss),
+                 "logit " + std::to_string(i));
 }
 
 class MlpGradientCheck : public ::testing::TestWithParam<std::vector<int>> {};
@@ -66,10 +55,10 @@ TEST_P(MlpGradientCheck, EveryParameterOfEveryLayer) {
   // Non-zero biases, so that the bias gradients pass through live ReLUs too.
   for (const TensorSlot& slot : model.layout().tensors())
     if (slot.shape.size() == 1) {
-      const std::vector<float> bias = random_values(slot.size, slot.offset, 0.2f);
+      const std::vector<float> bias = random_values(slot.size, slot.offset, -0.2f, 0.2f);
       std::copy(bias.begin(), bias.end(), params.begin() + static_cast<ptrdiff_t>(slot.offset));
     }
-  const std::vector<float> x = random_values(static_cast<size_t>(rows) * widths[0], 3, 1.0f);
+  const std::vector<float> x = random_values(static_cast<size_t>(rows) * widths[0], 3);
   std::vector<int32_t> labels(rows);
   for (int r = 0; r < rows; ++r)
     labels[r] = (r * 7) % classes;
@@ -88,19 +77,11 @@ TEST_P(MlpGradientCheck, EveryParameterOfEveryLayer) {
                                   classes, 0.0f, nullptr, &sum);
     return sum * scale;
   };
-  for (const TensorSlot& slot : model.layout().tensors()) {
-    for (size_t e = 0; e < slot.size; ++e) {
-      float& p = params[slot.offset + e];
-      const float saved = p;
-      p = saved + kStep;
-      const double up = mean_loss();
-      p = saved - kStep;
-      const double down = mean_loss();
-      p = saved;
-      expect_close(grads[slot.offset + e], (up - down) / (2.0 * kStep),
+  for (const TensorSlot& slot : model.layout().tensors())
+    for (size_t e = 0; e < slot.size; ++e)
+      expect_close(grads[slot.offset + e],
+                   central_difference(params[slot.offset + e], kStep, mean_loss),
                    slot.name + "[" + std::to_string(e) + "]");
-    }
-  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Architectures, MlpGradientCheck,
@@ -112,7 +93,7 @@ TEST(GradientCheck, BackwardOverwritesEveryGradient) {
   Mlp model(backend, {4, 3, 2}, 2);
   std::vector<float> params(model.layout().total());
   model.initialize(params, 1);
-  const std::vector<float> x = random_values(8, 5, 1.0f);
+  const std::vector<float> x = random_values(8, 5);
   const std::vector<float> dlogits{0.1f, -0.1f, -0.2f, 0.2f};
   std::vector<float> first(params.size(), 123.0f);
   std::vector<float> second(params.size(), -7.0f);
