@@ -16,7 +16,8 @@
 #
 # Environment: DPTRAIN (binary, default build/dptrain), BENCH (default
 # build/bench/dptrain_kernels_bench), DATA (default datasets/mnist.h5), EPOCHS_A (default 4),
-# EPOCHS_B (default 2), EPOCHS_C (default 2). About 10 minutes on 2 cores.
+# EPOCHS_B (default 2), EPOCHS_C (default 2), MODELS (an extended regex: only the models whose
+# names match, e.g. MODELS=cnn; default all). About 10 minutes on 2 cores, 6 for the CNN alone.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 dptrain=${DPTRAIN:-$repo/build/dptrain}
@@ -37,6 +38,8 @@ done
 models="reference_784_64_10_b32|--hidden 64|32|$epochs_a
 large_784_1024_1024_10_b256|--hidden 1024,1024|256|$epochs_b
 cnn_b32|--model cnn|32|$epochs_c"
+models=$(grep -E "^[^|]*(${MODELS:-.})" <<<"$models") ||
+  { echo "step-breakdown.sh: no model matches MODELS='$MODELS'" >&2; exit 2; }
 
 # The sgemm limit of each model's step: the flops of all its GEMMs over their summed times.
 "$bench" --benchmark_filter='^Sgemm/' --benchmark_format=csv --benchmark_min_time=0.5 \
