@@ -40,7 +40,11 @@ for setup in "MNIST $mnist 5 0.99" "Fashion-MNIST $fashion 10 0.90"; do
     field "$metrics" test_accuracy | awk -v t="$target" '$1 >= t { print NR; found = 1; exit }
                                                           END { if (!found) print "never" }' >>"$work/reached"
   done
-  reached=$(grep -q never "$work/reached" && echo "not every seed" || sort -n "$work/reached" | tail -n 1)
+  if grep -q never "$work/reached"; then
+    reached="not every seed"
+  else
+    reached=$(sort -n "$work/reached" | tail -n 1)
+  fi
   echo "| $name | 2 x 32 | $epochs | $(percent_range "$work/last") | $(percent_range "$work/best") |" \
     "$(awk -v t="$target" 'BEGIN { printf "%.1f%%", 100 * t }') | $reached |"
 done

@@ -96,9 +96,9 @@ struct GemmBuffers {
         c(static_cast<size_t>(g.m) * g.n) {}
   void run(const GemmShape& g) {
     const bool ta = g.trans_a == Transpose::yes, tb = g.trans_b == Transpose::yes;
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                g.m, g.n, g.k, 1.0f, a.data(), ta ? g.m : g.k, b.data(), tb ? g.k : g.n, 0.0f,
-                c.data(), g.n);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, g.m,
+                g.n, g.k, 1.0f, a.data(), ta ? g.m : g.k, b.data(), tb ? g.k : g.n, 0.0f, c.data(),
+                g.n);
   }
 };
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions the bench scripts share; sourced, not run.
 
 # field FILE KEY: the values of KEY, one per line of a --metrics file.

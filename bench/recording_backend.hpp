@@ -44,7 +44,8 @@ class RecordingBackend final : public Backend {
                                ew::Activation activation) override {
     cpu_.bias_activation_forward(y, bias, rows, cols, activation);
   }
-  void activation_backward(float* dy, const float* y, size_t n, ew::Activation activation) override {
+  void activation_backward(float* dy, const float* y, size_t n,
+                           ew::Activation activation) override {
     cpu_.activation_backward(dy, y, n, activation);
   }
   void bias_gradient(const float* dy, int rows, int cols, float* dbias) override {
