@@ -6,13 +6,14 @@
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/log.hpp"
 #include "dptrain/data/mnist_format.hpp"
+#include "dptrain/data/prepare.hpp"
 #include "dptrain/train/checkpoint.hpp"
 #include "dptrain/train/evaluator.hpp"
 
 namespace dptrain::cli {
 namespace {
 
-void print_confusion(const Evaluation& evaluation) {
+void print_confusion(const Evaluation& evaluation, const DataSetInfo* data_set) {
   printf0("confusion matrix (rows: label, columns: prediction)\n      ");
   for (int p = 0; p < mnist::kClasses; ++p)
     printf0("%6d", p);
@@ -24,6 +25,11 @@ void print_confusion(const Evaluation& evaluation) {
                            evaluation.confusion[static_cast<size_t>(label) * mnist::kClasses + p]));
     printf0("\n");
   }
+  if (data_set == nullptr) return;
+  printf0("%s labels:", data_set->title);
+  for (int label = 0; label < mnist::kClasses; ++label)
+    printf0(" %d %s%s", label, data_set->class_names[static_cast<size_t>(label)],
+            label + 1 < mnist::kClasses ? "," : "\n");
 }
 
 }  // namespace
@@ -44,6 +50,7 @@ int run_eval(const EvalOptions& options, const World& world) {
   std::unique_ptr<Evaluator> evaluator;
   std::unique_ptr<DeviceArray<float>> params;
   Checkpoint checkpoint;
+  std::string data_set;
   world.together([&] {
     const std::string described = checkpoint_model(options.checkpoint);
     ModelSpec spec;
@@ -55,6 +62,7 @@ int run_eval(const EvalOptions& options, const World& world) {
     model = make_model(backend, spec, options.batch_rows);
     checkpoint = read_checkpoint(options.checkpoint, described, model->layout());
     const MnistH5Reader reader(options.data);
+    data_set = reader.data_set();
     evaluator = std::make_unique<Evaluator>(backend, world, reader, *model, options.batch_rows);
     params = std::make_unique<DeviceArray<float>>(backend, checkpoint.params.size());
     backend.copy_to_device(params->data(), checkpoint.params.data(), params->bytes());
@@ -66,7 +74,7 @@ int run_eval(const EvalOptions& options, const World& world) {
   printf0("test accuracy %.2f%% (%lld/%lld), test loss %.4f\n", 100.0 * evaluation.accuracy,
           static_cast<long long>(evaluation.correct), static_cast<long long>(evaluation.rows),
           evaluation.loss);
-  print_confusion(evaluation);
+  print_confusion(evaluation, find_data_set(data_set));
   return kExitOk;
 }
 

@@ -12,6 +12,7 @@
 #include "dptrain/core/log.hpp"
 #include "dptrain/core/stop_signal.hpp"
 #include "dptrain/core/trace.hpp"
+#include "dptrain/data/prepare.hpp"
 #include "dptrain/ps/ps_worker.hpp"
 #include "dptrain/ps/serve.hpp"
 #include "dptrain/train/trainer.hpp"
@@ -104,12 +105,13 @@ int run_train(const TrainConfig& config, const World& world) {
     printf0("resumed from %s: epoch %d, step %zu\n", trainer->resumed_from().c_str(),
             trainer->position().epoch, trainer->position().step);
   const ShardedSampler& sampler = trainer->sampler();
+  const DataSetInfo* data_set = find_data_set(trainer->data_set());
   printf0(
-      "data: %s, %zu training rows on this %s, %zu steps of %zu x %d rows per epoch, "
+      "data: %s%s%s%s, %zu training rows on this %s, %zu steps of %zu x %d rows per epoch, "
       "%zu rows left out per epoch\n",
-      config.data_path.c_str(), trainer->shard_rows(), ps ? "worker" : "rank",
-      sampler.steps_per_epoch(), static_cast<size_t>(replicas.size()), config.batch_size,
-      sampler.dropped_per_epoch());
+      config.data_path.c_str(), data_set ? " (" : "", data_set ? data_set->title : "",
+      data_set ? ")" : "", trainer->shard_rows(), ps ? "worker" : "rank", sampler.steps_per_epoch(),
+      static_cast<size_t>(replicas.size()), config.batch_size, sampler.dropped_per_epoch());
   printf0("model: %s, %zu parameters; Adam lr %g, weight decay %g\n",
           trainer->model().describe().c_str(), trainer->model().layout().total(),
           static_cast<double>(config.adam.lr), static_cast<double>(config.adam.weight_decay));

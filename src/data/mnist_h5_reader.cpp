@@ -1,6 +1,7 @@
 #include <filesystem>
 
 #include "dptrain/core/error.hpp"
+#include "dptrain/data/h5_io.hpp"
 #include "dptrain/data/mnist_format.hpp"
 #include "dptrain/data/mnist_h5.hpp"
 
@@ -138,6 +139,14 @@ MnistH5Reader::MnistH5Reader(const std::string& path) : path_(path) {
   const DatasetChecker checker(file_.get(), path_);
   train_rows_ = pair_rows(checker, path_, mnist::kTrainImages, mnist::kTrainLabels);
   test_rows_ = pair_rows(checker, path_, mnist::kTestImages, mnist::kTestLabels);
+  // Informational only: a file without it, or with something else in it, trains all the same.
+  if (H5Aexists(file_.get(), kDataSetAttribute) > 0) {
+    try {
+      data_set_ = h5::read_string_attribute(file_.get(), kDataSetAttribute);
+    } catch (const std::exception&) {
+      data_set_.clear();
+    }
+  }
 }
 
 LabeledImages MnistH5Reader::read_train(const RowSelection& rows) const {

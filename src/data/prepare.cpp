@@ -69,6 +69,12 @@ const DataSetInfo& data_set_info(DataSet data_set) {
   throw std::invalid_argument("unknown DataSet " + std::to_string(static_cast<int>(data_set)));
 }
 
+const DataSetInfo* find_data_set(const std::string& name) {
+  for (const DataSetInfo& info : kDataSets)
+    if (name == info.name) return &info;
+  return nullptr;
+}
+
 PreparedData prepare_idx_dataset(DataSet data_set, const std::string& idx_dir,
                                  const std::string& out, bool overwrite) {
   const DataSetInfo& info = data_set_info(data_set);

@@ -69,6 +69,7 @@ Trainer::Trainer(const TrainConfig& config, const World& world, const World& eve
       stop_(everyone.comm()) {
   const LabeledImages train = reader.read_train(sampler_.shard());
   train_rows_ = train.rows;
+  data_set_ = reader.data_set();
   train_images_ = upload(backend_, train.images);
   train_labels_ = upload(backend_, train.labels);
 

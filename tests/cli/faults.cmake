@@ -74,6 +74,11 @@ set_tests_properties(cli_resume_is_bitwise_exact_cnn PROPERTIES FIXTURES_REQUIRE
 dptrain_expect(cli_eval_of_a_cnn 0 "model cnn 28x28x1-c5x32-p2-c5x64-p2-128-10, epoch"
                sh -c "${dptrain} eval --data ${files}/good.h5 --checkpoint $(ls -d ${CMAKE_CURRENT_BINARY_DIR}/resume_equivalence_cnn/*/ckpt-* | tail -n 1)")
 set_property(TEST cli_eval_of_a_cnn APPEND PROPERTY FIXTURES_REQUIRED cnn_checkpoint)
+# On a file `prepare` marked as Fashion-MNIST, eval names its classes.
+dptrain_expect(cli_eval_names_the_fashion_classes 0
+               "^Fashion-MNIST labels: 0 T-shirt/top, 1 Trouser, .*, 9 Ankle boot$"
+               sh -c "${dptrain} eval --data ${DPTRAIN_FASHION_MNIST_H5} --checkpoint $(ls -d ${CMAKE_CURRENT_BINARY_DIR}/resume_equivalence_cnn/*/ckpt-* | tail -n 1)")
+set_property(TEST cli_eval_names_the_fashion_classes APPEND PROPERTY FIXTURES_REQUIRED cnn_checkpoint)
 
 # SIGTERM and SIGUSR1 to one rank: every rank stops at a step boundary, a checkpoint is written,
 # status 3; resuming ends bitwise equal to an uninterrupted run.

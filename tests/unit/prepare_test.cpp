@@ -34,13 +34,6 @@ void write_bytes(const fs::path& path, const std::vector<uint8_t>& bytes) {
              static_cast<std::streamsize>(bytes.size()));
 }
 
-// The root attribute kDataSetAttribute of an HDF5 file, or "" where it has none.
-std::string recorded_data_set(const std::string& path) {
-  const h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (H5Aexists(file.get(), kDataSetAttribute) <= 0) return "";
-  return h5::read_string_attribute(file.get(), kDataSetAttribute);
-}
-
 // Every data set goes through the same conversion, so each runs every test.
 class Prepare : public ::testing::TestWithParam<DataSet> {
  protected:
@@ -111,7 +104,9 @@ TEST_P(Prepare, ConvertsIdxFilesToTheHdf5Layout) {
 TEST_P(Prepare, RecordsWhichDataSetTheFileHolds) {
   const std::string out = (dir_ / "out.h5").string();
   prepare(out);
-  EXPECT_EQ(recorded_data_set(out), data_set_info(GetParam()).name);
+  const DataSetInfo& info = data_set_info(GetParam());
+  EXPECT_EQ(MnistH5Reader(out).data_set(), info.name);
+  EXPECT_EQ(find_data_set(info.name), &info);
 }
 
 TEST_P(Prepare, RefusesAnExistingFileBeforeReadingTheSources) {
@@ -148,8 +143,10 @@ TEST(DataSetAttribute, IsOptionalForTheReader) {
   const LabeledImages data = testing::synthetic_images(10, 2);
   const MnistSplitSources none{{"i", "-"}, {"l", "-"}};
   write_mnist_h5(out, data, none, data, none, false);
-  EXPECT_EQ(recorded_data_set(out), "");
   const MnistH5Reader reader(out);
+  EXPECT_EQ(reader.data_set(), "");
+  EXPECT_EQ(find_data_set(reader.data_set()), nullptr);
+  EXPECT_EQ(find_data_set("cifar-10"), nullptr);
   EXPECT_EQ(reader.read_train(RowSelection::range(0, 10)).labels, data.labels);
   fs::remove_all(dir);
 }

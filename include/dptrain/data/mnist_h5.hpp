@@ -53,6 +53,8 @@ class MnistH5Reader {
   const std::string& path() const { return path_; }
   size_t train_rows() const { return train_rows_; }
   size_t test_rows() const { return test_rows_; }
+  // The file's kDataSetAttribute ("mnist", "fashion-mnist"), or "" where it has none.
+  const std::string& data_set() const { return data_set_; }
 
   LabeledImages read_train(const RowSelection& rows) const;
   LabeledImages read_test(const RowSelection& rows) const;
@@ -64,6 +66,7 @@ class MnistH5Reader {
   h5::Id file_;
   size_t train_rows_ = 0;
   size_t test_rows_ = 0;
+  std::string data_set_;
 };
 
 }  // namespace dptrain

@@ -24,6 +24,8 @@ struct DataSetInfo {
 // Every data set, in the order `dptrain prepare --help` lists them.
 std::span<const DataSetInfo> data_sets();
 const DataSetInfo& data_set_info(DataSet data_set);
+// The data set a file's kDataSetAttribute names, or null for "" and names dptrain does not know.
+const DataSetInfo* find_data_set(const std::string& name);
 
 struct PreparedData {
   size_t train_rows = 0;

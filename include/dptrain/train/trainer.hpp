@@ -99,6 +99,7 @@ class Trainer {
   const ShardedSampler& sampler() const { return sampler_; }
   const TrainingPosition& position() const { return position_; }
   size_t shard_rows() const { return train_rows_; }
+  const std::string& data_set() const { return data_set_; }  // MnistH5Reader::data_set
   std::vector<float> parameters() const;  // a host copy of the flat parameter buffer
   const std::string& resumed_from() const { return resumed_from_; }
 
@@ -128,6 +129,7 @@ class Trainer {
   std::string resumed_from_;
 
   size_t train_rows_;
+  std::string data_set_;
   DeviceArray<uint8_t> train_images_, train_labels_;
   std::vector<uint32_t> epoch_order_;  // host copy of the epoch's order (see ShardedSampler)
   DeviceArray<uint32_t> epoch_order_on_device_;
