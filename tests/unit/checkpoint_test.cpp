@@ -1,0 +1,89 @@
+// Checkpoint files: a model's tensors and its description round-trip, a checkpoint of one
+// model is refused for another, and checkpoints written before the CNN (which recorded the
+// MLP's widths instead of a model description) still read as that MLP.
+#include "dptrain/train/checkpoint.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "dptrain/core/error.hpp"
+#include "dptrain/data/h5_io.hpp"
+#include "dptrain/model/model_spec.hpp"
+#include "support/numeric_checks.hpp"
+#include "support/synthetic_data.hpp"
+
+namespace dptrain {
+namespace {
+
+const ModelSpec kMlp{ModelKind::mlp, {64}};
+const ModelSpec kCnn{ModelKind::cnn, {}};
+
+class CheckpointFile : public ::testing::Test {
+ protected:
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // A checkpoint of `spec` with distinct values in every tensor; returns its path.
+  std::string write(const ModelSpec& spec) {
+    const ParameterLayout layout = model_layout(spec);
+    Checkpoint checkpoint;
+    checkpoint.position = {2, 7, 19, 1.5};
+    checkpoint.world_size = 2;
+    checkpoint.global_batch = 64;
+    checkpoint.seed = 3;
+    checkpoint.model = describe_model(spec);
+    checkpoint.config_json = "{}";
+    checkpoint.adam_steps = 19;
+    checkpoint.params = testing::random_values(layout.total(), 1, -1.0f, 1.0f);
+    checkpoint.adam_m = testing::random_values(layout.total(), 2, -1.0f, 1.0f);
+    checkpoint.adam_v = testing::random_values(layout.total(), 3, 0.0f, 1.0f);
+    written_ = checkpoint;
+    return write_checkpoint(dir_, layout, checkpoint, 3);
+  }
+
+  std::string dir_ = testing::make_temp_dir();
+  Checkpoint written_;
+};
+
+TEST_F(CheckpointFile, HoldsTheCnnAndItsDescription) {
+  const std::string path = write(kCnn);
+  EXPECT_EQ(checkpoint_model(path), "cnn 28x28x1-c5x32-p2-c5x64-p2-128-10");
+  const Checkpoint read = read_checkpoint(path, describe_model(kCnn), model_layout(kCnn));
+  EXPECT_EQ(read.model, written_.model);
+  EXPECT_EQ(read.params, written_.params);
+  EXPECT_EQ(read.adam_m, written_.adam_m);
+  EXPECT_EQ(read.adam_v, written_.adam_v);
+  EXPECT_EQ(read.position.global_step, 19);
+  EXPECT_EQ(parse_model(checkpoint_model(path)).kind, ModelKind::cnn);
+}
+
+TEST_F(CheckpointFile, RefusesAnotherModel) {
+  const std::string path = write(kMlp);
+  try {
+    read_checkpoint(path, describe_model(kCnn), model_layout(kCnn));
+    FAIL() << "no InputError";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("holds model mlp 784-64-10, but this run builds cnn 28x28x1-c5x32"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
+TEST_F(CheckpointFile, ReadsTheWidthsOfCheckpointsFromBeforeTheCnn) {
+  const std::string path = write(kMlp);
+  {  // What the first format recorded: the widths, and no model description.
+    const h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+    ASSERT_TRUE(file.valid());
+    ASSERT_GE(H5Adelete(file.get(), "model"), 0);
+    h5::write_attribute(file.get(), "widths", std::vector<int64_t>{784, 64, 10});
+  }
+  EXPECT_EQ(checkpoint_model(path), "mlp 784-64-10");
+  const Checkpoint read = read_checkpoint(path, describe_model(kMlp), model_layout(kMlp));
+  EXPECT_EQ(read.params, written_.params);
+  EXPECT_THROW(read_checkpoint(path, describe_model(kCnn), model_layout(kCnn)), InputError);
+}
+
+}  // namespace
+}  // namespace dptrain
