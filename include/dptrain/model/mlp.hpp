@@ -23,7 +23,6 @@ class Mlp final : public Model {
   std::string describe() const override;  // "mlp 784-64-10"
   int max_rows() const override { return max_rows_; }
   size_t layer_count() const override { return layers_.size(); }
-  const std::vector<int>& widths() const { return widths_; }
 
   void initialize(std::span<float> params_on_host, uint64_t seed) const override;
   const float* forward(const float* params, const float* x, int rows) override;
