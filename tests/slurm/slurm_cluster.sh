@@ -34,6 +34,9 @@ ClusterName=dptrain-test
 SlurmctldHost=$host
 SlurmUser=root
 AuthType=auth/munge
+# Slurm starts a requeued job again cred_expire + 1 s after its last run, once that run's step
+# daemons (and their PMIx sockets) and revoked credentials are gone; 20 s, not the default 120.
+AuthInfo=cred_expire=20
 CredType=cred/munge
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
