@@ -34,8 +34,8 @@ ClusterName=dptrain-test
 SlurmctldHost=$host
 SlurmUser=root
 AuthType=auth/munge
-# Slurm starts a requeued job again cred_expire + 1 s after its last run, once that run's step
-# daemons (and their PMIx sockets) and revoked credentials are gone; 20 s, not the default 120.
+# Slurm waits cred_expire + 1 s before it starts a requeued job again: time for the last run's
+# step daemons (and their PMIx sockets) and revoked credentials to go; 20 s, not the default 120.
 AuthInfo=cred_expire=20
 CredType=cred/munge
 ProctrackType=proctrack/linuxproc
