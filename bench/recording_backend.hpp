@@ -69,6 +69,14 @@ class RecordingBackend final : public Backend {
     cpu_.gather_batch(images, labels, pixels, indices, rows, x, y);
   }
   void fill(float* data, size_t n, float value) override { cpu_.fill(data, n, value); }
+  void add(float* target, const float* source, size_t n) override { cpu_.add(target, source, n); }
+  void to_fixed_point(const float* g, size_t n, double scale, bool accumulate, int64_t* acc,
+                      float* max_magnitude) override {
+    cpu_.to_fixed_point(g, n, scale, accumulate, acc, max_magnitude);
+  }
+  void from_fixed_point(const int64_t* acc, size_t n, double inverse_scale, float* g) override {
+    cpu_.from_fixed_point(acc, n, inverse_scale, g);
+  }
   void im2col(const float* x, const ew::ConvGeometry& geometry, int rows, float* col) override {
     cpu_.im2col(x, geometry, rows, col);
   }

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <new>
 
+#include "dptrain/core/fixed_point.hpp"
+
 namespace dptrain {
 namespace {
 
@@ -80,6 +82,34 @@ DPTRAIN_SIMD_CLONES void gather_batch(const uint8_t* __restrict images,
       target[p] = ew::pixel_to_input(source[p]);
     y[r] = labels[indices[r]];
   }
+}
+
+DPTRAIN_SIMD_CLONES void add(float* __restrict target, const float* __restrict source, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    target[i] += source[i];
+}
+
+DPTRAIN_SIMD_CLONES void to_fixed_point(const float* __restrict g, size_t n, double scale,
+                                        bool accumulate, int64_t* __restrict acc,
+                                        float* __restrict max_magnitude) {
+  float largest = *max_magnitude;
+  if (accumulate) {
+    for (size_t i = 0; i < n; ++i)
+      acc[i] = static_cast<int64_t>(static_cast<uint64_t>(acc[i]) +
+                                    static_cast<uint64_t>(ew::to_fixed_point(g[i], scale)));
+  } else {
+    for (size_t i = 0; i < n; ++i)
+      acc[i] = ew::to_fixed_point(g[i], scale);
+  }
+  for (size_t i = 0; i < n; ++i)
+    largest = std::max(largest, ew::magnitude_for_max(g[i]));
+  *max_magnitude = largest;
+}
+
+DPTRAIN_SIMD_CLONES void from_fixed_point(const int64_t* __restrict acc, size_t n,
+                                          double inverse_scale, float* __restrict g) {
+  for (size_t i = 0; i < n; ++i)
+    g[i] = ew::from_fixed_point(acc[i], inverse_scale);
 }
 
 // The CPU versions of the convolution and pooling loops visit whole pixels with the channels
@@ -317,6 +347,19 @@ void CpuBackend::max_pool_backward(const float* dy, const uint8_t* argmax,
 
 void CpuBackend::fill(float* data, size_t n, float value) {
   std::fill(data, data + n, value);
+}
+
+void CpuBackend::add(float* target, const float* source, size_t n) {
+  loops::add(target, source, n);
+}
+
+void CpuBackend::to_fixed_point(const float* g, size_t n, double scale, bool accumulate,
+                                int64_t* acc, float* max_magnitude) {
+  loops::to_fixed_point(g, n, scale, accumulate, acc, max_magnitude);
+}
+
+void CpuBackend::from_fixed_point(const int64_t* acc, size_t n, double inverse_scale, float* g) {
+  loops::from_fixed_point(acc, n, inverse_scale, g);
 }
 
 }  // namespace dptrain

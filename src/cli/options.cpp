@@ -52,6 +52,15 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
                   "Rows per rank and step; the global batch is this times the ranks")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  command.add_option("--micro-batch", config.micro_batch,
+                     "Rows per forward and backward pass: each rank computes its --batch-size rows "
+                     "as micro-batches of this many and sums their gradients before one exchange "
+                     "and one Adam step (gradient accumulation); must divide --batch-size "
+                     "(default: --batch-size)");
+  command.add_flag("--exact", config.exact,
+                   "Sum gradients in 64-bit fixed point: the parameters then depend only on the "
+                   "seed, the data, the model, the optimizer, the global batch and the "
+                   "micro-batch, not on the number of ranks (README, \"Reproducibility\")");
   command.add_option("--lr", config.adam.lr, "Adam learning rate")->capture_default_str();
   add_choice(command, "--model", config.model, {{"mlp", ModelKind::mlp}, {"cnn", ModelKind::cnn}},
              "mlp (Dense layers, --hidden) or cnn (LeNet-style: two 5x5 convolutions with "
@@ -168,6 +177,15 @@ void validate(const TrainConfig& config, int world_size) {
           "--hidden sets the MLP's widths; the CNN's layers are fixed (README, \"Models\")");
   require(!(config.device == DeviceRequest::cpu && config.precision == GemmPrecision::tf32),
           "--precision tf32 is for cuBLAS; --device cpu computes in fp32");
+  require(!config.micro_batch || *config.micro_batch > 0,
+          "--micro-batch must be a positive number of rows");
+  require(!config.micro_batch || config.batch_size % *config.micro_batch == 0,
+          "--micro-batch " + std::to_string(config.micro_batch.value_or(0)) +
+              " does not divide --batch-size " + std::to_string(config.batch_size) +
+              ": a rank's batch must split into whole micro-batches");
+  require(!(config.exact && config.mode == TrainMode::ps && config.ps_async),
+          "--exact needs synchronous parameter servers: asynchronous ones apply each worker's "
+          "gradient as it arrives, so the result depends on the order of arrival");
   require(!config.resume || !config.checkpoint_dir.empty(), "--resume needs --checkpoint-dir");
   require(!config.allow_resize || config.resume, "--allow-resize goes with --resume");
   if (config.mode == TrainMode::ps && config.ps_async) {

@@ -58,6 +58,7 @@ void MetricsFile::write(const EpochMetrics& metrics) {
       {"steps", metrics.steps},
       {"steps_run", metrics.steps_run},
       {"skipped_steps", metrics.skipped_steps},
+      {"recomputed_steps", metrics.recomputed_steps},
       {"samples", metrics.samples},
       {"train_seconds", metrics.train_seconds},
       {"epoch_seconds", metrics.epoch_seconds},
@@ -108,6 +109,8 @@ void ConsoleReporter::on_epoch_end(const EpochMetrics& m) {
       m.samples_per_second);
   if (m.skipped_steps > 0)
     std::printf("  %zu step(s) skipped for non-finite gradients\n", m.skipped_steps);
+  if (m.recomputed_steps > 0)
+    std::printf("  %zu step(s) computed again with larger --exact scales\n", m.recomputed_steps);
   if (m.ps && m.ps->async)
     std::printf("  ps: %zu updates per server, workers at most %zu steps apart\n",
                 m.ps->updates_per_server, m.ps->max_staleness);

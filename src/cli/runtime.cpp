@@ -12,7 +12,10 @@ namespace dptrain::cli {
 namespace {
 
 int blas_threads(const TrainConfig& config, const World& world) {
-  if (config.blas_threads == 0) return default_blas_threads(world.local_size());
+  // OpenBLAS's results depend on its thread count on some kernel sets (README,
+  // "Reproducibility"); with --exact a default that follows the ranks per node would change the
+  // bits with the number of ranks, so it is one thread unless --threads says otherwise.
+  if (config.blas_threads == 0) return config.exact ? 1 : default_blas_threads(world.local_size());
   if (config.blas_threads * world.local_size() > cores_on_node())
     warn0("%d ranks on this node x %d BLAS threads exceed its %d cores (--threads)",
           world.local_size(), config.blas_threads, cores_on_node());

@@ -45,6 +45,25 @@ class RoleCommunicator {
   MPI_Comm comm_ = MPI_COMM_NULL;
 };
 
+// How each step's gradients are formed and summed (README, "Reproducibility").
+void print_gradient_sums(const GradientSum& sum, int micro_rows, size_t global_batch) {
+  const std::string micro = sum.micro_batches() == 1
+                                ? "one backward pass per step"
+                                : std::to_string(sum.micro_batches()) + " micro-batches of " +
+                                      std::to_string(micro_rows) +
+                                      " rows per step and rank, their gradients summed";
+  if (!sum.exact()) {
+    printf0("gradients: %s; float sums (the last bits depend on how the batch is split)\n",
+            micro.c_str());
+    return;
+  }
+  printf0(
+      "gradients: %s; --exact: 64-bit fixed-point sums with agreed per-tensor scales over the "
+      "%zu micro-batch(es) of %d rows of each global batch: the same bits on any number of "
+      "ranks\n",
+      micro.c_str(), global_batch / static_cast<size_t>(micro_rows), micro_rows);
+}
+
 }  // namespace
 
 int run_train(const TrainConfig& config, const World& world) {
@@ -87,14 +106,17 @@ int run_train(const TrainConfig& config, const World& world) {
   }
 
   const NonFiniteCheck nonfinite_check{config.on_nonfinite, &layout};
+  const SumType sums = config.exact ? SumType::i64 : SumType::f32;
   std::unique_ptr<ParameterUpdate> update;
   if (ps)
-    update = std::make_unique<PsWorkerUpdate>(world, *plan, *runtime.backend, parameters,
-                                              config.ps_async, config.ps_staleness.value_or(0));
+    update = std::make_unique<PsWorkerUpdate>(
+        world, *plan, *runtime.backend, parameters,
+        PsWorkerOptions{config.ps_async, config.ps_staleness.value_or(0), sums,
+                        config.on_nonfinite});
   else
-    update = std::make_unique<AllreduceUpdate>(*runtime.communicator, *runtime.backend, parameters,
-                                               config.adam, nonfinite_check,
-                                               config.bucket_kb.value_or(kDefaultBucketKb) * 1024);
+    update = std::make_unique<AllreduceUpdate>(
+        *runtime.communicator, *runtime.backend, parameters, config.adam, nonfinite_check,
+        config.bucket_kb.value_or(kDefaultBucketKb) * 1024, sums);
   printf0("dptrain: %d rank(s), %d on this node; device: %s\n", world.size(), world.local_size(),
           runtime.device.c_str());
   printf0("backend %s; gradients: %s\n", runtime.backend->name().c_str(), update->name().c_str());
@@ -112,6 +134,7 @@ int run_train(const TrainConfig& config, const World& world) {
       config.data_path.c_str(), data_set ? " (" : "", data_set ? data_set->title : "",
       data_set ? ")" : "", trainer->shard_rows(), ps ? "worker" : "rank", sampler.steps_per_epoch(),
       static_cast<size_t>(replicas.size()), config.batch_size, sampler.dropped_per_epoch());
+  print_gradient_sums(trainer->gradient_sum(), micro_batch_rows(config), sampler.global_batch());
   printf0("model: %s, %zu parameters; Adam lr %g, weight decay %g\n",
           trainer->model().describe().c_str(), trainer->model().layout().total(),
           static_cast<double>(config.adam.lr), static_cast<double>(config.adam.weight_decay));

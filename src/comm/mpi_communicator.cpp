@@ -19,10 +19,6 @@ MpiCommunicator::MpiCommunicator(MPI_Comm comm) : comm_(comm), ring_(comm) {
   mpiCheck(MPI_Comm_size(comm_, &size_));
 }
 
-void MpiCommunicator::allreduce_sum(float* data, size_t count) {
-  ring_.sum(data, count);
-}
-
 void MpiCommunicator::broadcast(float* data, size_t count, int root) {
   if (size_ == 1) return;
   for (size_t done = 0; done < count; done += kMaxCount) {

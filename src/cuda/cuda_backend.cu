@@ -5,6 +5,7 @@
 #include "dptrain/backend/gemm_convention.hpp"
 #include "dptrain/core/conv_elements.hpp"
 #include "dptrain/core/elementwise.hpp"
+#include "dptrain/core/fixed_point.hpp"
 
 namespace dptrain::cuda {
 namespace {
@@ -95,6 +96,44 @@ __global__ void gather_kernel(const uint8_t* images, const uint8_t* labels, int 
 __global__ void fill_kernel(float* data, size_t n, float value) {
   DPTRAIN_FOR_EACH(i, n) {
     data[i] = value;
+  }
+}
+
+__global__ void add_kernel(float* target, const float* source, size_t n) {
+  DPTRAIN_FOR_EACH(i, n) {
+    target[i] += source[i];
+  }
+}
+
+// Each element rounded on its own (no order to keep); the block's largest magnitude by a tree in
+// shared memory, then one atomicMax per block on the float's bits, which order non-negative
+// floats as integers do. A maximum is the same whatever order the blocks arrive in.
+__global__ void to_fixed_point_kernel(const float* g, size_t n, double scale, bool accumulate,
+                                      int64_t* acc, float* max_magnitude) {
+  __shared__ float largest[kThreads];
+  float mine = 0.0f;
+  DPTRAIN_FOR_EACH(i, n) {
+    const int64_t q = ew::to_fixed_point(g[i], scale);
+    acc[i] = accumulate ? static_cast<int64_t>(static_cast<unsigned long long>(acc[i]) +
+                                               static_cast<unsigned long long>(q))
+                        : q;
+    mine = fmaxf(mine, ew::magnitude_for_max(g[i]));
+  }
+  largest[threadIdx.x] = mine;
+  __syncthreads();
+  for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
+    if (threadIdx.x < half)
+      largest[threadIdx.x] = fmaxf(largest[threadIdx.x], largest[threadIdx.x + half]);
+    __syncthreads();
+  }
+  if (threadIdx.x == 0)
+    atomicMax(reinterpret_cast<unsigned int*>(max_magnitude), __float_as_uint(largest[0]));
+}
+
+__global__ void from_fixed_point_kernel(const int64_t* acc, size_t n, double inverse_scale,
+                                        float* g) {
+  DPTRAIN_FOR_EACH(i, n) {
+    g[i] = ew::from_fixed_point(acc[i], inverse_scale);
   }
 }
 
@@ -291,6 +330,26 @@ void CudaBackend::gather_batch(const uint8_t* images, const uint8_t* labels, int
 void CudaBackend::fill(float* data, size_t n, float value) {
   if (n == 0) return;
   fill_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(data, n, value);
+  cudaCheckLaunch();
+}
+
+void CudaBackend::add(float* target, const float* source, size_t n) {
+  if (n == 0) return;
+  add_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(target, source, n);
+  cudaCheckLaunch();
+}
+
+void CudaBackend::to_fixed_point(const float* g, size_t n, double scale, bool accumulate,
+                                 int64_t* acc, float* max_magnitude) {
+  if (n == 0) return;
+  to_fixed_point_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(g, n, scale, accumulate, acc,
+                                                                 max_magnitude);
+  cudaCheckLaunch();
+}
+
+void CudaBackend::from_fixed_point(const int64_t* acc, size_t n, double inverse_scale, float* g) {
+  if (n == 0) return;
+  from_fixed_point_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(acc, n, inverse_scale, g);
   cudaCheckLaunch();
 }
 

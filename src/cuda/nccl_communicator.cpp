@@ -44,8 +44,16 @@ class NcclCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
 
-  void allreduce_sum(float* data, size_t count) override {
-    ncclCheck(ncclAllReduce(data, data, count, ncclFloat, ncclSum, comm_, stream_));
+  // --exact's int64 sums: NCCL adds integers exactly, so its choice of ring, tree or order
+  // cannot change the bits.
+  void allreduce(SumBuffer buffer) override {
+    ncclCheck(ncclAllReduce(buffer.data, buffer.data, buffer.count, nccl_type(buffer.type), ncclSum,
+                            comm_, stream_));
+    settle("ncclAllReduce", watchdog::timeout());
+  }
+
+  void allreduce_max(float* data, size_t count) override {
+    ncclCheck(ncclAllReduce(data, data, count, ncclFloat, ncclMax, comm_, stream_));
     settle("ncclAllReduce", watchdog::timeout());
   }
 
@@ -53,10 +61,11 @@ class NcclCommunicator final : public Communicator {
   // backward kernels before it have finished (an event), concurrently with the backward kernels
   // after it; the compute stream waits for the exchange only where the optimizer needs it.
   // Nothing here waits on the host.
-  void start_allreduce_sum(float* data, size_t count) override {
+  void start_allreduce(SumBuffer buffer) override {
     cudaCheck(cudaEventRecord(gradients_ready_, stream_));
     cudaCheck(cudaStreamWaitEvent(exchange_stream_, gradients_ready_, 0));
-    ncclCheck(ncclAllReduce(data, data, count, ncclFloat, ncclSum, comm_, exchange_stream_));
+    ncclCheck(ncclAllReduce(buffer.data, buffer.data, buffer.count, nccl_type(buffer.type), ncclSum,
+                            comm_, exchange_stream_));
     settle("ncclAllReduce", watchdog::timeout());
   }
 
@@ -72,6 +81,10 @@ class NcclCommunicator final : public Communicator {
 
  private:
   static constexpr double kFinalizeTimeoutSeconds = 60.0;
+
+  static ncclDataType_t nccl_type(SumType type) {
+    return type == SumType::i64 ? ncclInt64 : ncclFloat;
+  }
 
   // Waits until the communicator has no call in progress (enqueueing, for collectives; the
   // whole initialisation, for init). On an error or past the deadline, aborts the communicator

@@ -7,6 +7,7 @@
 
 #include "dptrain/comm/mpi_check.hpp"
 #include "dptrain/comm/watchdog.hpp"
+#include "dptrain/core/error.hpp"
 #include "dptrain/ps/ps_checkpoint.hpp"
 #include "dptrain/ps/ps_worker.hpp"
 #include "dptrain/train/trainer.hpp"
@@ -31,10 +32,17 @@ ParameterServer::ParameterServer(const World& world, const PsPlan& plan, const T
       sum_(cpu_, range_.size()),
       receives_(static_cast<size_t>(plan.workers), MPI_REQUEST_NULL),
       sends_(static_cast<size_t>(plan.workers), MPI_REQUEST_NULL),
-      gate_(plan.workers, steps_per_epoch, config.ps_staleness.value_or(0)) {
+      gate_(plan.workers, steps_per_epoch, config.ps_staleness.value_or(0)),
+      scales_(layout_, global_batch_ / static_cast<size_t>(micro_batch_rows(config))),
+      maxima_ring_(world.comm()) {
   for (int w = 0; w < plan_.workers; ++w) {
     incoming_.emplace_back(cpu_, range_.size());
     outgoing_.emplace_back(range_.size());
+    if (config_.exact) incoming_fixed_.emplace_back(range_.size());
+  }
+  if (config_.exact) {
+    fixed_sum_.resize(range_.size());
+    maxima_.resize(scales_.tensors());
   }
 }
 
@@ -61,6 +69,7 @@ void ParameterServer::resume() {
   range_of(checkpoint.adam_m, adam_.first_moment().data());
   range_of(checkpoint.adam_v, adam_.second_moment().data());
   adam_.set_steps_taken(checkpoint.adam_steps);
+  if (config_.exact && checkpoint.exact) scales_.set_exponents(checkpoint.fixed_point_exponents);
   position_ = resume_position(checkpoint, global_batch_, steps_per_epoch_);
 }
 
@@ -95,36 +104,81 @@ std::string ParameterServer::save_checkpoint() {
   const ServerState state{params_.data(), adam_.first_moment().data(), adam_.second_moment().data(),
                           adam_.steps_taken()};
   const CheckpointPlace place{config_.checkpoint_dir, config_.keep_checkpoints, &layout_};
-  return save_ps_checkpoint(
-      world_, plan_, checkpoint_header(config_, position_, plan_.workers, global_batch_, model_),
-      0.0, &state, place);
+  Checkpoint header = checkpoint_header(config_, position_, plan_.workers, global_batch_, model_);
+  if (config_.exact) header.fixed_point_exponents = scales_.exponents();
+  return save_ps_checkpoint(world_, plan_, std::move(header), 0.0, &state, place);
 }
 
 void ParameterServer::serve_synchronous_epoch() {
-  const size_t n = range_.size();
-  const int count = static_cast<int>(n);
+  const int count = static_cast<int>(range_.size());
   const size_t workers = static_cast<size_t>(plan_.workers);
   for (size_t step = position_.step; step < steps_per_epoch_; ++step) {
-    for (size_t w = 0; w < workers; ++w)
-      mpiCheck(MPI_Irecv(incoming_[w].data(), count, MPI_FLOAT, worker_rank(w), kPushTag,
-                         world_.comm(), &receives_[w]));
-    watchdog::wait_all(receives_, "a server waiting for the workers' gradients");
-    // In worker order, so that the sum does not depend on which message came first.
-    float* sum = sum_.data();
-    std::copy(incoming_[0].data(), incoming_[0].data() + n, sum);
-    for (size_t w = 1; w < workers; ++w) {
-      const float* gradient = incoming_[w].data();
-      for (size_t i = 0; i < n; ++i)
-        sum[i] += gradient[i];
+    if (!config_.exact || agree_on_scales()) {
+      receive_sum();
+      apply(sum_.data());
+      for (size_t w = 0; w < workers; ++w)
+        mpiCheck(MPI_Isend(params_.data(), count, MPI_FLOAT, worker_rank(w), kPullTag,
+                           world_.comm(), &sends_[w]));
+      watchdog::wait_all(sends_, "a server sending parameters to the workers");
     }
-    apply(sum);
-    for (size_t w = 0; w < workers; ++w)
-      mpiCheck(MPI_Isend(params_.data(), count, MPI_FLOAT, worker_rank(w), kPullTag, world_.comm(),
-                         &sends_[w]));
-    watchdog::wait_all(sends_, "a server sending parameters to the workers");
     position_.step = step + 1;
     ++position_.global_step;
     between_steps();
+  }
+}
+
+void ParameterServer::receive_sum() {
+  const size_t n = range_.size();
+  const int count = static_cast<int>(n);
+  const size_t workers = static_cast<size_t>(plan_.workers);
+  const bool exact = config_.exact;
+  for (size_t w = 0; w < workers; ++w)
+    mpiCheck(exact ? MPI_Irecv(incoming_fixed_[w].data(), count, MPI_INT64_T, worker_rank(w),
+                               kPushTag, world_.comm(), &receives_[w])
+                   : MPI_Irecv(incoming_[w].data(), count, MPI_FLOAT, worker_rank(w), kPushTag,
+                               world_.comm(), &receives_[w]));
+  watchdog::wait_all(receives_, "a server waiting for the workers' gradients");
+  float* sum = sum_.data();
+  if (!exact) {
+    // In worker order, so that the sum does not depend on which message came first.
+    std::copy(incoming_[0].data(), incoming_[0].data() + n, sum);
+    for (size_t w = 1; w < workers; ++w)
+      cpu_.add(sum, incoming_[w].data(), n);
+    return;
+  }
+  // Integers: any order gives the same sum (unsigned, as the ring adds them).
+  std::copy(incoming_fixed_[0].begin(), incoming_fixed_[0].end(), fixed_sum_.begin());
+  for (size_t w = 1; w < workers; ++w)
+    for (size_t i = 0; i < n; ++i)
+      fixed_sum_[i] = static_cast<int64_t>(static_cast<uint64_t>(fixed_sum_[i]) +
+                                           static_cast<uint64_t>(incoming_fixed_[w][i]));
+  for (size_t t = 0; t < scales_.tensors(); ++t) {
+    const TensorSlot& slot = scales_.slot(t);
+    const size_t from = std::max(range_.begin, slot.offset);
+    const size_t to = std::min(range_.end, slot.offset + slot.size);
+    if (from < to)
+      cpu_.from_fixed_point(fixed_sum_.data() + (from - range_.begin), to - from,
+                            scales_.to_float(t), sum + (from - range_.begin));
+  }
+  scales_.adopt(maxima_);  // after the conversion, which used this step's scales
+}
+
+bool ParameterServer::agree_on_scales() {
+  while (true) {
+    std::fill(maxima_.begin(), maxima_.end(), 0.0f);  // the workers bring the gradients
+    agree_on_ps_maxima(maxima_ring_, maxima_);
+    const FixedPointScales::Judgement judgement = scales_.judge(maxima_);
+    if (judgement.verdict == FixedPointScales::Verdict::fits) return true;
+    if (judgement.verdict == FixedPointScales::Verdict::rescale) {
+      scales_.adopt(maxima_);  // the workers compute the step again
+      continue;
+    }
+    const std::string report = nonfinite_message(
+        position_.global_step + 1, scales_.slot(judgement.tensor).name, config_.on_nonfinite);
+    // Every rank knows: the first worker reports, every rank exits or skips alike.
+    if (config_.on_nonfinite == NonFinitePolicy::abort) throw AgreedError(report, kExitFailure);
+    ++updates_;
+    return false;
   }
 }
 

@@ -4,24 +4,28 @@
 
 namespace dptrain {
 
-BucketedExchange::BucketedExchange(Communicator& communicator, size_t count, size_t bucket_bytes)
-    : communicator_(communicator), count_(count), bucket_elements_(bucket_bytes / sizeof(float)) {
+BucketedExchange::BucketedExchange(Communicator& communicator, size_t count, size_t bucket_bytes,
+                                   SumType type)
+    : communicator_(communicator), count_(count), buffer_{nullptr, count, type} {
+  const size_t element_bytes = buffer_.element_bytes();
+  bucket_elements_ = bucket_bytes / element_bytes;
   if (bucket_bytes > 0 && bucket_elements_ == 0) bucket_elements_ = 1;
   if (bucket_elements_ >= count_) bucket_elements_ = 0;  // one bucket anyway
-  communicator_.reserve(bucket_elements_ == 0 ? count_ : bucket_elements_, buckets());
+  communicator_.reserve((bucket_elements_ == 0 ? count_ : bucket_elements_) * element_bytes,
+                        buckets());
 }
 
 size_t BucketedExchange::buckets() const {
   return bucket_elements_ == 0 ? 1 : (count_ + bucket_elements_ - 1) / bucket_elements_;
 }
 
-void BucketedExchange::begin(float* grads) {
-  grads_ = grads;
+void BucketedExchange::begin(SumBuffer buffer) {
+  buffer_ = buffer;
   unsent_end_ = count_;
 }
 
 void BucketedExchange::start_bucket(size_t begin, size_t end) {
-  communicator_.start_allreduce_sum(grads_ + begin, end - begin);
+  communicator_.start_allreduce(buffer_.slice(begin, end - begin));
   unsent_end_ = begin;
 }
 
@@ -33,12 +37,12 @@ void BucketedExchange::ready_from(size_t offset) {
   communicator_.progress();
 }
 
-void BucketedExchange::finish(float* grads) {
+void BucketedExchange::finish(SumBuffer buffer) {
   const trace::Span span("allreduce", trace::Phase::exchange);
-  if (grads != grads_) begin(grads);
+  if (buffer.data != buffer_.data) begin(buffer);
   if (unsent_end_ > 0) start_bucket(0, unsent_end_);
   communicator_.wait_started();
-  grads_ = nullptr;
+  buffer_.data = nullptr;
 }
 
 }  // namespace dptrain

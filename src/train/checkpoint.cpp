@@ -105,6 +105,21 @@ std::string recorded_model(hid_t file) {
   return text;
 }
 
+// --exact's attributes; a checkpoint from before them was not exact, and its micro-batch was
+// the whole local batch.
+void read_exactness(hid_t file, Checkpoint& checkpoint) {
+  if (H5Aexists(file, "exact") <= 0) {
+    checkpoint.micro_batch =
+        static_cast<int>(checkpoint.global_batch / static_cast<size_t>(checkpoint.world_size));
+    return;
+  }
+  checkpoint.exact = h5::read_int_attribute(file, "exact") != 0;
+  checkpoint.micro_batch = static_cast<int>(h5::read_int_attribute(file, "micro_batch"));
+  if (!checkpoint.exact) return;
+  for (int64_t exponent : h5::read_int_array_attribute(file, "fixed_point_exponents"))
+    checkpoint.fixed_point_exponents.push_back(static_cast<int32_t>(exponent));
+}
+
 }  // namespace
 
 std::string write_checkpoint(const std::string& dir, const ParameterLayout& layout,
@@ -131,6 +146,12 @@ std::string write_checkpoint(const std::string& dir, const ParameterLayout& layo
     h5::write_attribute(id, "model", checkpoint.model);
     h5::write_attribute(id, "adam_steps", checkpoint.adam_steps);
     h5::write_attribute(id, "config", checkpoint.config_json);
+    h5::write_attribute(id, "exact", static_cast<int64_t>(checkpoint.exact ? 1 : 0));
+    h5::write_attribute(id, "micro_batch", static_cast<int64_t>(checkpoint.micro_batch));
+    if (checkpoint.exact)
+      h5::write_attribute(id, "fixed_point_exponents",
+                          std::vector<int64_t>(checkpoint.fixed_point_exponents.begin(),
+                                               checkpoint.fixed_point_exponents.end()));
     file.commit();
   }
   const std::vector<fs::path> files = checkpoint_files(dir);
@@ -159,6 +180,7 @@ Checkpoint read_checkpoint(const std::string& path, const std::string& model,
     checkpoint.seed = static_cast<uint64_t>(h5::read_int_attribute(file.get(), "seed"));
     checkpoint.adam_steps = h5::read_int_attribute(file.get(), "adam_steps");
     checkpoint.config_json = h5::read_string_attribute(file.get(), "config");
+    read_exactness(file.get(), checkpoint);
     checkpoint.params = read_tensors(file.get(), "/model", layout);
     checkpoint.adam_m = read_tensors(file.get(), "/optimizer/m", layout);
     checkpoint.adam_v = read_tensors(file.get(), "/optimizer/v", layout);
@@ -217,6 +239,36 @@ void share(const World& world, std::string& text) {
 
 }  // namespace
 
+namespace {
+
+// --exact continues bit for bit only from an exact checkpoint of the same micro-batch rows; any
+// other resume changes how the sums are rounded, which --allow-resize accepts, with a warning
+// that says what changes.
+void refuse_or_warn_exactness(const Checkpoint& checkpoint, const TrainConfig& config,
+                              const std::string& refused) {
+  std::string change;
+  if (checkpoint.exact != config.exact) {
+    change = checkpoint.exact
+                 ? "it was trained with --exact and this run is not: from here on the gradients "
+                   "are summed in float, whose rounding depends on the number of ranks"
+                 : "it was trained without --exact and this run has it: from here on the sums are "
+                   "exact, but the steps before were not, so this run will not match one that "
+                   "was exact from the start";
+  } else if (config.exact && checkpoint.micro_batch != micro_batch_rows(config)) {
+    change = "it was trained with --exact and --micro-batch " +
+             std::to_string(checkpoint.micro_batch) + ", this run has --micro-batch " +
+             std::to_string(micro_batch_rows(config)) +
+             ": other micro-batches round other gradients, so the run no longer matches one "
+             "that kept " +
+             std::to_string(checkpoint.micro_batch);
+  }
+  if (change.empty()) return;
+  if (!config.allow_resize) throw InputError(refused + change + " (--allow-resize resumes anyway)");
+  std::fprintf(stderr, "dptrain: warning: --allow-resize: resuming although %s\n", change.c_str());
+}
+
+}  // namespace
+
 Checkpoint checkpoint_header(const TrainConfig& config, const TrainingPosition& position,
                              int replicas, size_t global_batch, const std::string& model) {
   Checkpoint checkpoint;
@@ -226,6 +278,8 @@ Checkpoint checkpoint_header(const TrainConfig& config, const TrainingPosition& 
   checkpoint.seed = config.seed;
   checkpoint.model = model;
   checkpoint.config_json = config_to_json(config);
+  checkpoint.exact = config.exact;
+  checkpoint.micro_batch = micro_batch_rows(config);
   return checkpoint;
 }
 
@@ -266,6 +320,7 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
                        ", this run has " + std::to_string(replicas) +
                        " ranks and a global batch of " + std::to_string(global_batch) +
                        " (--allow-resize resumes anyway; the epoch's order then changes)");
+    refuse_or_warn_exactness(checkpoint, config, refused);
     if (config.mode == TrainMode::ps && config.ps_async && checkpoint.position.step != 0)
       throw InputError(refused +
                        "it stands within an epoch, and asynchronous parameter servers "
@@ -273,7 +328,7 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
   });
   share(world, path);
   struct Numbers {
-    int64_t epoch, step, global_step, world_size, global_batch, adam_steps;
+    int64_t epoch, step, global_step, world_size, global_batch, adam_steps, exact, micro_batch;
     uint64_t seed;
     double loss;
   } numbers{checkpoint.position.epoch,
@@ -282,6 +337,8 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
             checkpoint.world_size,
             static_cast<int64_t>(checkpoint.global_batch),
             checkpoint.adam_steps,
+            checkpoint.exact ? 1 : 0,
+            checkpoint.micro_batch,
             checkpoint.seed,
             checkpoint.position.epoch_loss_sum};
   world.broadcast_bytes(&numbers, sizeof numbers, 0);
@@ -291,6 +348,9 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
   checkpoint.global_batch = static_cast<size_t>(numbers.global_batch);
   checkpoint.adam_steps = numbers.adam_steps;
   checkpoint.seed = numbers.seed;
+  checkpoint.exact = numbers.exact != 0;
+  checkpoint.micro_batch = static_cast<int>(numbers.micro_batch);
+  share(world, checkpoint.fixed_point_exponents);
   share(world, checkpoint.model);
   share(world, checkpoint.config_json);
   share(world, checkpoint.params);

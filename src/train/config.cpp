@@ -14,6 +14,8 @@ std::string config_to_json(const TrainConfig& c) {
       {"data", c.data_path},
       {"epochs", c.epochs},
       {"batch_size", c.batch_size},
+      {"micro_batch", micro_batch_rows(c)},
+      {"exact", c.exact},
       {"model", describe_model(model_spec(c))},
       {"lr", c.adam.lr},
       {"beta1", c.adam.beta1},

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,12 @@
 #include "dptrain/core/trace.hpp"
 
 namespace dptrain {
+
+std::string nonfinite_message(int64_t step, const std::string& where, NonFinitePolicy policy) {
+  return "step " + std::to_string(step) + ": non-finite gradient (NaN or infinity) in " + where +
+         (policy == NonFinitePolicy::abort ? " (--on-nonfinite abort)"
+                                           : "; step skipped (--on-nonfinite skip)");
+}
 
 std::string nonfinite_report(Backend& backend, const float* grads, size_t count, int64_t step,
                              const NonFiniteCheck& check, size_t layout_offset) {
@@ -24,22 +32,23 @@ std::string nonfinite_report(Backend& backend, const float* grads, size_t count,
         break;
       }
     }
-  return "step " + std::to_string(step) + ": non-finite gradient (NaN or infinity) in " + where +
-         (check.policy == NonFinitePolicy::abort ? " (--on-nonfinite abort)"
-                                                 : "; step skipped (--on-nonfinite skip)");
+  return nonfinite_message(step, where, check.policy);
 }
 
 AllreduceUpdate::AllreduceUpdate(Communicator& communicator, Backend& backend, size_t parameters,
                                  const AdamOptions& options, const NonFiniteCheck& check,
-                                 size_t bucket_bytes)
+                                 size_t bucket_bytes, SumType sums)
     : communicator_(communicator),
       backend_(backend),
       adam_(backend, parameters, options),
       check_(check),
-      exchange_(communicator, parameters, bucket_bytes) {}
+      exchange_(communicator, parameters, bucket_bytes, sums),
+      sums_(sums) {}
 
-GradientsReady* AllreduceUpdate::begin_backward(float* grads) {
-  exchange_.begin(grads);
+GradientsReady* AllreduceUpdate::begin_backward(SumBuffer local_sum) {
+  if (local_sum.type != sums_)
+    throw std::logic_error("the gradient sum and the allreduce disagree on --exact");
+  exchange_.begin(local_sum);
   return &exchange_;
 }
 
@@ -52,19 +61,35 @@ void AllreduceUpdate::initialize(float* params, const Model& model, uint64_t see
   communicator_.broadcast(params, initial.size(), 0);
 }
 
-bool AllreduceUpdate::apply(float* params, float* grads, int64_t step) {
-  const size_t count = adam_.first_moment().size();
-  exchange_.finish(grads);
+StepOutcome AllreduceUpdate::apply(float* params, GradientSum& sum, int64_t step) {
+  exchange_.finish(sum.local_sum());
+  std::string report;
+  if (sum.exact()) {
+    const FixedPointScales::Judgement judgement = agree_on_scales(sum);
+    if (judgement.verdict == FixedPointScales::Verdict::rescale) return StepOutcome::recompute;
+    if (judgement.verdict == FixedPointScales::Verdict::non_finite)
+      report = nonfinite_message(step, sum.scales().slot(judgement.tensor).name, check_.policy);
+  }
   const trace::Span span("check and Adam", trace::Phase::optimizer);
-  // The summed gradients are the same on every rank, so every rank decides the same.
-  const std::string report = nonfinite_report(backend_, grads, count, step, check_);
+  // The summed gradients (and with --exact the agreed maxima) are the same on every rank, so
+  // every rank decides the same.
+  if (!sum.exact())
+    report = nonfinite_report(backend_, sum.gradients(), sum.parameters(), step, check_);
   if (!report.empty()) {
     if (check_.policy == NonFinitePolicy::abort) throw AgreedError(report, kExitFailure);
     warn0("%s", report.c_str());
-    return false;
+    return StepOutcome::skipped;
   }
-  adam_.step(params, grads);
-  return true;
+  adam_.step(params, sum.gradients());
+  return StepOutcome::applied;
+}
+
+FixedPointScales::Judgement AllreduceUpdate::agree_on_scales(GradientSum& sum) {
+  const trace::Span span("agree on scales", trace::Phase::exchange);
+  const std::span<float> maxima = sum.host_maxima();
+  communicator_.allreduce_max(sum.local_maxima(), maxima.size());
+  backend_.copy_to_host(maxima.data(), sum.local_maxima(), maxima.size_bytes());
+  return sum.settle();
 }
 
 namespace {

@@ -16,7 +16,7 @@ StepSchedule step_schedule(const TrainConfig& config, bool stop_signals) {
 }
 
 StopAgreement::StopAgreement(MPI_Comm comm) : ring_(comm) {
-  ring_.reserve(2);
+  ring_.reserve(2 * sizeof(float));
 }
 
 std::string StopAgreement::agree() {

@@ -61,12 +61,16 @@ Trainer::Trainer(const TrainConfig& config, const World& world, const World& eve
       backend_(backend),
       sampler_(reader.train_rows(), config.batch_size, world.rank(), world.size(), config.seed),
       model_(make_model(backend, model_spec(config),
-                        std::max(config.batch_size, config.eval_batch_size))),
+                        std::max(micro_batch_rows(config), config.eval_batch_size))),
       evaluator_(backend, world, reader, *model_, config.eval_batch_size),
       grad_scale_(update.gradient_scale(sampler_.local_batch(), sampler_.global_batch())),
+      micro_rows_(micro_batch_rows(config)),
       fault_(fault_from_environment()),
       schedule_(step_schedule(config, false)),
-      stop_(everyone.comm()) {
+      stop_(everyone.comm()),
+      params_(backend, model_->layout().total()),
+      sum_(backend, model_->layout(), sampler_.local_batch() / static_cast<size_t>(micro_rows_),
+           sampler_.global_batch() / static_cast<size_t>(micro_rows_), config.exact) {
   const LabeledImages train = reader.read_train(sampler_.shard());
   train_rows_ = train.rows;
   data_set_ = reader.data_set();
@@ -76,20 +80,20 @@ Trainer::Trainer(const TrainConfig& config, const World& world, const World& eve
   epoch_order_.resize(sampler_.steps_per_epoch() * sampler_.local_batch());
   epoch_order_on_device_ = DeviceArray<uint32_t>(backend_, epoch_order_.size());
 
-  const size_t parameters = model_->layout().total();
-  const size_t batch = static_cast<size_t>(config.batch_size);
-  params_ = DeviceArray<float>(backend_, parameters);
-  grads_ = DeviceArray<float>(backend_, parameters);
-  x_ = DeviceArray<float>(backend_, batch * mnist::kPixels);
-  y_ = DeviceArray<int32_t>(backend_, batch);
-  dlogits_ = DeviceArray<float>(backend_, batch * mnist::kClasses);
+  const size_t rows = static_cast<size_t>(micro_rows_);
+  x_ = DeviceArray<float>(backend_, rows * mnist::kPixels);
+  y_ = DeviceArray<int32_t>(backend_, rows);
+  dlogits_ = DeviceArray<float>(backend_, rows * mnist::kClasses);
   loss_sum_ = DeviceArray<double>(backend_, 1);
+  recomputed_loss_ = DeviceArray<double>(backend_, 1);
 }
 
 void Trainer::resume() {
   const Checkpoint checkpoint = share_newest_checkpoint(everyone_, config_, model_->layout(),
                                                         sampler_.global_batch(), world_.size());
   update_.restore(params_.data(), checkpoint);
+  if (config_.exact && checkpoint.exact)
+    sum_.scales().set_exponents(checkpoint.fixed_point_exponents);
   position_ = resume_position(checkpoint, sampler_.global_batch(), sampler_.steps_per_epoch());
   resumed_from_ = checkpoint.source;
 }
@@ -105,31 +109,60 @@ void Trainer::begin_epoch(int epoch) {
   backend_.copy_to_device(loss_sum_.data(), &start, sizeof start);
 }
 
+void Trainer::compute_gradients(size_t k, int64_t step_number, double* loss_sum) {
+  const size_t micro_batches = sum_.micro_batches();
+  const size_t rows = static_cast<size_t>(micro_rows_);
+  sum_.begin_step();
+  for (size_t j = 0; j < micro_batches; ++j) {
+    // Micro-batch j is the local batch's rows [j * rows, (j + 1) * rows): columns of the global
+    // batch that do not depend on how it is split among ranks (ShardedSampler).
+    const size_t first_row = k * sampler_.local_batch() + j * rows;
+    {
+      const trace::Span span("gather batch", trace::Phase::data);
+      backend_.gather_batch(train_images_.data(), train_labels_.data(), mnist::kPixels,
+                            epoch_order_on_device_.data() + first_row, micro_rows_, x_.data(),
+                            y_.data());
+    }
+    {
+      const trace::Span span("forward and loss", trace::Phase::forward);
+      const float* logits = model_->forward(params_.data(), x_.data(), micro_rows_);
+      backend_.softmax_cross_entropy(logits, y_.data(), micro_rows_, mnist::kClasses, grad_scale_,
+                                     dlogits_.data(), loss_sum);
+    }
+    // The next rows are scattered over the data set: ask for them now, so that the memory
+    // fetches run under this backward's GEMMs instead of stalling the next gather.
+    if (first_row + rows < epoch_order_.size())
+      backend_.prefetch_rows(train_images_.data(), mnist::kPixels,
+                             epoch_order_.data() + first_row + rows, micro_rows_);
+    const bool last = j + 1 == micro_batches;
+    float* grads = sum_.gradients_of(j);
+    // An injected NaN must be in place before any of the gradients it is in is sent: that
+    // step's backward tells nobody.
+    const bool poison =
+        j == 0 && fault_.at(Fault::Kind::nonfinite_gradient, world_.rank(), step_number);
+    GradientsReady* ready =
+        poison ? nullptr
+               : sum_.listener(j, last ? update_.begin_backward(sum_.local_sum()) : nullptr);
+    model_->backward(params_.data(), x_.data(), dlogits_.data(), micro_rows_, grads, ready);
+    if (poison) backend_.fill(grads, 1, std::numeric_limits<float>::quiet_NaN());
+    sum_.end_micro_batch(j);
+  }
+}
+
 void Trainer::step(size_t k) {
-  const int rows = config_.batch_size;
   const int64_t step_number = position_.global_step + 1;
-  {
-    const trace::Span span("gather batch", trace::Phase::data);
-    backend_.gather_batch(train_images_.data(), train_labels_.data(), mnist::kPixels,
-                          epoch_order_on_device_.data() + k * sampler_.local_batch(), rows,
-                          x_.data(), y_.data());
+  double* loss_sum = loss_sum_.data();
+  while (true) {
+    compute_gradients(k, step_number, loss_sum);
+    const StepOutcome outcome = update_.apply(params_.data(), sum_, step_number);
+    if (outcome != StepOutcome::recompute) {
+      if (outcome == StepOutcome::skipped) ++skipped_steps_;
+      break;
+    }
+    // --exact: the same gradients again with larger scales; their losses are counted already.
+    ++recomputed_steps_;
+    loss_sum = recomputed_loss_.data();
   }
-  {
-    const trace::Span span("forward and loss", trace::Phase::forward);
-    const float* logits = model_->forward(params_.data(), x_.data(), rows);
-    backend_.softmax_cross_entropy(logits, y_.data(), rows, mnist::kClasses, grad_scale_,
-                                   dlogits_.data(), loss_sum_.data());
-  }
-  // The next batch's rows are scattered over the data set: ask for them now, so that the
-  // memory fetches run under this step's GEMMs instead of stalling the next gather.
-  if (k + 1 < sampler_.steps_per_epoch())
-    backend_.prefetch_rows(train_images_.data(), mnist::kPixels,
-                           epoch_order_.data() + (k + 1) * sampler_.local_batch(), rows);
-  GradientsReady* ready = update_.begin_backward(grads_.data());
-  model_->backward(params_.data(), x_.data(), dlogits_.data(), rows, grads_.data(), ready);
-  if (fault_.at(Fault::Kind::nonfinite_gradient, world_.rank(), step_number))
-    backend_.fill(grads_.data(), 1, std::numeric_limits<float>::quiet_NaN());
-  if (!update_.apply(params_.data(), grads_.data(), step_number)) ++skipped_steps_;
   if (fault_.at(Fault::Kind::diverge, world_.rank(), step_number)) {
     float first = 0.0f;
     backend_.copy_to_host(&first, params_.data(), sizeof first);
@@ -177,8 +210,9 @@ double Trainer::local_epoch_loss() {
 
 std::string Trainer::save_checkpoint() {
   const trace::Span span("checkpoint", trace::Phase::other);
-  const Checkpoint header = checkpoint_header(config_, position_, world_.size(),
-                                              sampler_.global_batch(), model_->describe());
+  Checkpoint header = checkpoint_header(config_, position_, world_.size(), sampler_.global_batch(),
+                                        model_->describe());
+  if (sum_.exact()) header.fixed_point_exponents = sum_.scales().exponents();
   // Within an epoch the checkpoint carries its loss so far; at its end there is none.
   const double loss = position_.step > 0 ? local_epoch_loss() : 0.0;
   const CheckpointPlace place{config_.checkpoint_dir, config_.keep_checkpoints, &model_->layout()};
@@ -197,6 +231,7 @@ EpochMetrics Trainer::run_epoch(int epoch, TrainingObserver* observer) {
   const size_t steps = sampler_.steps_per_epoch();
   const size_t first = position_.step;
   skipped_steps_ = 0;
+  recomputed_steps_ = 0;
   for (size_t k = first; k < steps; ++k) {
     step(k);
     if (observer != nullptr) observer->on_step(epoch, k + 1, steps);
@@ -210,6 +245,7 @@ EpochMetrics Trainer::run_epoch(int epoch, TrainingObserver* observer) {
   metrics.steps = steps;
   metrics.steps_run = steps - first;
   metrics.skipped_steps = skipped_steps_;
+  metrics.recomputed_steps = recomputed_steps_;
   metrics.samples = metrics.steps_run * sampler_.global_batch();
   metrics.train_loss = loss / static_cast<double>(steps * sampler_.global_batch());
   position_ = {epoch + 1, 0, position_.global_step, 0.0};

@@ -17,10 +17,11 @@ enum class TestDevice { cpu, cuda };
 // A trainer with everything it needs, on a communicator of the caller's choosing: the CPU
 // backend with MPI, or the CUDA device of the local rank with NCCL.
 struct TrainerRig {
-  TrainerRig(const TrainConfig& config, MPI_Comm comm, TestDevice device = TestDevice::cpu)
+  TrainerRig(const TrainConfig& config, MPI_Comm comm, TestDevice device = TestDevice::cpu,
+             int blas_threads = 1)
       : world(comm) {
     if (device == TestDevice::cpu) {
-      backend = std::make_unique<CpuBackend>(1);
+      backend = std::make_unique<CpuBackend>(blas_threads);
       communicator = std::make_unique<MpiCommunicator>(comm);
     } else {
 #if defined(DPTRAIN_HAVE_CUDA)
@@ -32,7 +33,8 @@ struct TrainerRig {
     }
     update = std::make_unique<AllreduceUpdate>(
         *communicator, *backend, model_layout(model_spec(config)).total(), config.adam,
-        NonFiniteCheck{}, config.bucket_kb.value_or(0) * 1024);
+        NonFiniteCheck{}, config.bucket_kb.value_or(0) * 1024,
+        config.exact ? SumType::i64 : SumType::f32);
     trainer = Trainer::create(config, world, *update, *backend);
   }
 

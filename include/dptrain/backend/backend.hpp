@@ -65,6 +65,16 @@ class Backend {
                             const uint32_t* indices, int rows, float* x, int32_t* y) = 0;
 
   virtual void fill(float* data, size_t n, float value) = 0;
+  // target[i] += source[i] for n elements (micro-batch gradients into the step's sum).
+  virtual void add(float* target, const float* source, size_t n) = 0;
+
+  // --exact's fixed-point sums (core/fixed_point.hpp), for the n elements of one tensor's range:
+  // acc[i] = ew::to_fixed_point(g[i], scale), plus acc[i]'s previous value if `accumulate`; and
+  // *max_magnitude = the largest of itself and every ew::magnitude_for_max(g[i]).
+  virtual void to_fixed_point(const float* g, size_t n, double scale, bool accumulate, int64_t* acc,
+                              float* max_magnitude) = 0;
+  // g[i] = ew::from_fixed_point(acc[i], inverse_scale).
+  virtual void from_fixed_point(const int64_t* acc, size_t n, double inverse_scale, float* g) = 0;
 
   // Convolution as a GEMM (conv_elements.hpp): col[rows * out_h * out_w, patch] receives the
   // taps of x [rows, height, width, channels], zeros in the padding.

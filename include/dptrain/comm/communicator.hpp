@@ -1,9 +1,37 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace dptrain {
+
+// What the data plane sums: float gradients (the default), or the 64-bit fixed-point gradients
+// of --exact, whose sums are the same bits in any order (see GradientSum).
+enum class SumType { f32, i64 };
+
+inline size_t sum_buffer_element_bytes(SumType type) {
+  return type == SumType::f32 ? sizeof(float) : sizeof(int64_t);
+}
+
+struct SumBuffer {
+  void* data = nullptr;
+  size_t count = 0;
+  SumType type = SumType::f32;
+
+  size_t element_bytes() const { return sum_buffer_element_bytes(type); }
+  // Elements [begin, begin + count) of this buffer.
+  SumBuffer slice(size_t begin, size_t elements) const {
+    return {static_cast<char*>(data) + begin * element_bytes(), elements, type};
+  }
+};
+
+inline SumBuffer sum_buffer(float* data, size_t count) {
+  return {data, count, SumType::f32};
+}
+inline SumBuffer sum_buffer(int64_t* data, size_t count) {
+  return {data, count, SumType::i64};
+}
 
 // The collectives of the data plane, on the backend's memory: MPI for the CPU backend, NCCL for
 // CUDA. Every rank of the communicator calls each collective in the same order with the same
@@ -16,18 +44,25 @@ class Communicator {
   virtual int size() const = 0;
 
   // data[i] <- sum over ranks of data[i], in place. Gradients are scaled by 1 / global batch
-  // before the exchange, so the sum is the average gradient of the global batch.
-  virtual void allreduce_sum(float* data, size_t count) = 0;
+  // before the exchange, so the sum is the average gradient of the global batch. Integer sums
+  // are exact, so they are the same bits whatever the order in which the transport adds.
+  virtual void allreduce(SumBuffer buffer) = 0;
+  void allreduce_sum(float* data, size_t count) { allreduce(sum_buffer(data, count)); }
 
   // The same sum, started now and finished by wait_started(), so that it can run while the
   // caller computes; progress() lets it advance where that takes the caller's help (MPI on host
   // memory progresses only inside MPI calls). Started sums complete in the order started; data
   // must not be touched until wait_started() returns. By default the sum happens at once.
-  virtual void start_allreduce_sum(float* data, size_t count) { allreduce_sum(data, count); }
+  virtual void start_allreduce(SumBuffer buffer) { allreduce(buffer); }
   virtual void progress() {}
   virtual void wait_started() {}
-  // Makes room for `queued` started sums of up to `count` elements, so that none allocates.
-  virtual void reserve(size_t /*count*/, size_t /*queued*/) {}
+  // Makes room for `queued` started sums of up to `bytes` each, so that none allocates.
+  virtual void reserve(size_t /*bytes*/, size_t /*queued*/) {}
+
+  // data[i] <- the largest data[i] of any rank, in place (--exact's agreed scales). Maxima are
+  // exact, so every rank gets the same bits.
+  virtual void allreduce_max(float* data, size_t count) = 0;
+
   // data <- root's data on every rank.
   virtual void broadcast(float* data, size_t count, int root) = 0;
 };

@@ -3,16 +3,19 @@
 #include <mpi.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
+#include "dptrain/comm/communicator.hpp"
 #include "dptrain/core/trace.hpp"
 
 namespace dptrain {
 
-// Sum-allreduce of floats on host memory: a ring reduce-scatter followed by a ring allgather over
-// MPI point-to-point messages (Patarasuk & Yuan 2009; the algorithm of gloo and NCCL). Each rank
+// Allreduce on host memory: a ring reduce-scatter followed by a ring allgather over MPI
+// point-to-point messages (Patarasuk & Yuan 2009; the algorithm of gloo and NCCL). Each rank
 // sends and receives 2(n-1)/n of the buffer, the bandwidth optimum. It waits under the
 // collective watchdog, so a rank that never sends is named instead of hanging the others.
+// It reduces float sums, int64 sums (--exact's fixed-point gradients) and float maxima.
 //
 // Sums may be started without waiting (start), advanced whenever the caller has a moment
 // (progress: it never blocks) and finished together (wait): the bucketed gradient exchange starts
@@ -23,39 +26,45 @@ namespace dptrain {
 // MPI_Iallreduce and the persistent MPIX_Allreduce_init (1, 10 and 2 allocations per call,
 // measured with a counting malloc on the 50,890 floats of the reference model), and the MPI
 // standard only advises, without requiring, that all ranks get bitwise the same result. Here the
-// scratch is allocated by reserve(), and every element is summed once, on one rank, in ring
+// scratch is allocated by reserve(), and every element is reduced once, on one rank, in ring
 // order, then copied to the others, so replicas that apply the result stay bitwise equal.
 class RingAllreduce {
  public:
   explicit RingAllreduce(MPI_Comm comm);
 
   // data <- the sum over ranks, now.
-  void sum(float* data, size_t count);
+  void sum(SumBuffer buffer);
+  void sum(float* data, size_t count) { sum(sum_buffer(data, count)); }
+  // data <- the element-wise maximum over ranks, now.
+  void max(float* data, size_t count);
 
   // Started sums appear in a --trace as gradient buckets, each from its first message (sums run
   // one after another) to its result.
-  void start(float* data, size_t count);
+  void start(SumBuffer buffer);
   // Advances the started sums as far as possible without waiting; true when none is left.
   bool progress();
   // Until every started sum is done.
   void wait();
 
-  // Allocates for sums of up to `count` elements, up to `queued` of them started at once, so
-  // that no later call allocates.
-  void reserve(size_t count, size_t queued = 1);
+  // Allocates for reductions of up to `bytes`, up to `queued` of them started at once, so that
+  // no later call allocates.
+  void reserve(size_t bytes, size_t queued = 1);
 
  private:
-  struct Sum {
-    float* data;
+  enum class Reduction { sum_f32, sum_i64, max_f32 };
+  struct Job {
+    void* data;
     size_t count;
+    Reduction reduction;
     trace::Clock::time_point started;  // its first message
     bool traced;
   };
-  void enqueue(float* data, size_t count, bool traced);
+  static size_t element_bytes(Reduction reduction);
+  void enqueue(const Job& job);
   // Elements [begin, end) of chunk c when `count` elements are split among the ranks.
   size_t chunk_begin(size_t count, int chunk) const;
   int chunk(int c) const { return (c % size_ + size_) % size_; }
-  // Posts the messages of the current step of the oldest started sum.
+  // Posts the messages of the current step of the oldest started job.
   void post_step();
   // The current step's messages have arrived: reduces what came in, moves to the next step.
   void finish_step();
@@ -63,10 +72,10 @@ class RingAllreduce {
   MPI_Comm comm_;
   int rank_ = 0;
   int size_ = 1;
-  std::vector<float> scratch_;
-  std::vector<Sum> queue_;  // started sums, oldest at queue_head_
+  std::vector<uint64_t> scratch_;  // 8-byte words, aligned for every element type
+  std::vector<Job> queue_;         // started jobs, oldest at queue_head_
   size_t queue_head_ = 0;
-  int step_ = 0;  // of the oldest sum: 0..n-2 reduce-scatter, n-1..2n-3 allgather
+  int step_ = 0;  // of the oldest job: 0..n-2 reduce-scatter, n-1..2n-3 allgather
   bool posted_ = false;
   MPI_Request requests_[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
 };

@@ -12,6 +12,7 @@
 #include "dptrain/ps/staleness_gate.hpp"
 #include "dptrain/train/checkpoint.hpp"
 #include "dptrain/train/config.hpp"
+#include "dptrain/train/fixed_point_scales.hpp"
 #include "dptrain/train/parameter_update.hpp"
 #include "dptrain/train/step_schedule.hpp"
 
@@ -23,7 +24,10 @@ namespace dptrain {
 // every worker. Asynchronous: it applies each worker's gradient as it arrives and answers under
 // the StalenessGate. It knows the schedule, so it stops when every worker has finished, with no
 // message left unmatched. Between steps and at epoch ends it joins the workers' stop agreements
-// and checkpoints (StepSchedule).
+// and checkpoints (StepSchedule). With --exact (synchronous only) the workers push int64
+// fixed-point gradients: the server joins the agreement on their scales each step
+// (FixedPointScales, the same on every rank), sums the integers, and turns its range of the sum
+// into floats.
 class ParameterServer {
  public:
   ParameterServer(const World& world, const PsPlan& plan, const TrainConfig& config,
@@ -40,6 +44,13 @@ class ParameterServer {
 
  private:
   void serve_synchronous_epoch();
+  // The workers' pushes of one step, summed in order into sum_ (floats, or --exact's integers
+  // converted to floats).
+  void receive_sum();
+  // --exact: joins the agreements on the step's scales until one fits (workers recompute a step
+  // whose gradients outgrew them). Returns false when a gradient was not finite, after acting
+  // on it as --on-nonfinite says (skip: every rank skips the step).
+  bool agree_on_scales();
   size_t serve_asynchronous_epoch();
   int worker_rank(size_t worker) const;
   void send_ready_replies(std::vector<long>& pending);
@@ -70,6 +81,11 @@ class ParameterServer {
   std::vector<MPI_Request> receives_;
   std::vector<MPI_Request> sends_;
   StalenessGate gate_;
+  std::vector<std::vector<int64_t>> incoming_fixed_;  // per worker, --exact
+  std::vector<int64_t> fixed_sum_;                    // --exact
+  FixedPointScales scales_;
+  std::vector<float> maxima_;  // --exact: the step's agreed maxima, one per tensor
+  RingAllreduce maxima_ring_;
   int64_t updates_ = 0;  // gradients applied or skipped since the start
 };
 

@@ -21,7 +21,8 @@ struct TrainingPosition {
 // A checkpoint (README, "Checkpoints"): the model, Adam's moments and step count, the position in
 // training, and what is needed to continue exactly: the seed (the sampler's order is a pure
 // function of seed, epoch and step, and no other random state exists), the world size and global
-// batch, the model (describe_model) and the full configuration as JSON.
+// batch, the micro-batch and --exact's scales, the model (describe_model) and the full
+// configuration as JSON.
 struct Checkpoint {
   TrainingPosition position;
   int world_size = 0;  // replicas that trained
@@ -30,6 +31,11 @@ struct Checkpoint {
   std::string model;
   std::string config_json;
   int64_t adam_steps = 0;
+  // --exact's fixed-point sums: whether the run had them, its micro-batch rows, and the scales'
+  // exponents for the next step (FixedPointScales). Checkpoints from before --exact: not exact.
+  bool exact = false;
+  int micro_batch = 0;
+  std::vector<int32_t> fixed_point_exponents;
   std::vector<float> params;
   std::vector<float> adam_m;
   std::vector<float> adam_v;

@@ -19,7 +19,9 @@ enum class NonFinitePolicy { abort, skip };
 struct TrainConfig {
   std::string data_path;
   int epochs = 5;
-  int batch_size = 32;  // per rank; the global batch is batch_size * world size
+  int batch_size = 32;             // per rank; the global batch is batch_size * world size
+  std::optional<int> micro_batch;  // --micro-batch: rows per forward and backward; batch_size
+  bool exact = false;  // --exact: fixed-point gradient sums, the same bits on any number of ranks
   ModelKind model = ModelKind::mlp;
   std::optional<std::vector<int>> hidden;  // --hidden, the MLP's; kDefaultHidden when unset
   AdamOptions adam;
@@ -53,6 +55,11 @@ inline const std::vector<int> kDefaultHidden = {64};
 
 // Gradient buckets of the allreduce, in KiB (1024 bytes); 0: one allreduce after backward.
 inline constexpr size_t kDefaultBucketKb = 0;
+
+// Rows per forward and backward pass: --micro-batch, or the whole --batch-size.
+inline int micro_batch_rows(const TrainConfig& config) {
+  return config.micro_batch.value_or(config.batch_size);
+}
 
 // The network the configuration names.
 ModelSpec model_spec(const TrainConfig& config);

@@ -12,10 +12,13 @@
 #include "dptrain/train/bucketed_exchange.hpp"
 #include "dptrain/train/checkpoint.hpp"
 #include "dptrain/train/config.hpp"
+#include "dptrain/train/gradient_sum.hpp"
 
 namespace dptrain {
 
 struct EpochMetrics;
+
+enum class StepOutcome { applied, skipped, recompute };
 
 // How a replica's gradients become its next parameters: the seam between the training loop and
 // the two modes of dptrain. With allreduce, the replicas sum their gradients and each applies
@@ -33,14 +36,17 @@ class ParameterUpdate {
   // Collective: gives params (on the backend) the model's initial values as made on rank 0.
   virtual void initialize(float* params, const Model& model, uint64_t seed) = 0;
 
-  // Called before each backward pass that fills `grads`: who wants to hear, layer by layer, that
-  // gradients are final (to start sending them), or nobody.
-  virtual GradientsReady* begin_backward(float* /*grads*/) { return nullptr; }
+  // Called before the backward pass of a step's last micro-batch: `local_sum` is the buffer
+  // that backward's listener fills (GradientSum::local_sum); returns who wants to hear, layer
+  // by layer, that parts of it are final (to start sending them), or nobody.
+  virtual GradientsReady* begin_backward(SumBuffer /*local_sum*/) { return nullptr; }
 
-  // Collective: this step's gradients (already scaled) in, the next parameters out. May
-  // overwrite grads. `step` counts from 1 since training began, for messages. Returns false
-  // when the step was skipped (a non-finite gradient under --on-nonfinite skip).
-  virtual bool apply(float* params, float* grads, int64_t step) = 0;
+  // Collective: this step's gradients (already scaled, summed over this rank's micro-batches in
+  // `sum`) in, the next parameters out. May overwrite the sum. `step` counts from 1 since
+  // training began, for messages. Says whether the step was applied, skipped (a non-finite
+  // gradient under --on-nonfinite skip), or must be computed again (--exact: a gradient outgrew
+  // its fixed-point scale; `sum` holds larger scales now, agreed by every rank).
+  virtual StepOutcome apply(float* params, GradientSum& sum, int64_t step) = 0;
 
   // Collective over the whole job (`everyone`): completes `checkpoint` (position and metadata
   // given; its loss is the sum of every rank's `local_loss`) with the parameters and the
@@ -65,33 +71,40 @@ struct NonFiniteCheck {
 // otherwise what to report, naming the step and the first tensor with a NaN or an infinity.
 std::string nonfinite_report(Backend& backend, const float* grads, size_t count, int64_t step,
                              const NonFiniteCheck& check, size_t layout_offset = 0);
+// The report for a non-finite gradient in the tensor `where`.
+std::string nonfinite_message(int64_t step, const std::string& where, NonFinitePolicy policy);
 
 // Allreduce mode: sum the gradients across the replicas with the communicator, in buckets that
 // start during backward (see BucketedExchange), check them, then Adam on every replica,
 // identically.
 class AllreduceUpdate final : public ParameterUpdate {
  public:
+  // sums: what the ranks sum, SumType::i64 with --exact (GradientSum::local_sum).
   AllreduceUpdate(Communicator& communicator, Backend& backend, size_t parameters,
                   const AdamOptions& options, const NonFiniteCheck& check = {},
-                  size_t bucket_bytes = 0);
+                  size_t bucket_bytes = 0, SumType sums = SumType::f32);
 
   std::string name() const override { return communicator_.name(); }
   float gradient_scale(size_t /*local_batch*/, size_t global_batch) const override {
     return 1.0f / static_cast<float>(global_batch);
   }
   void initialize(float* params, const Model& model, uint64_t seed) override;
-  GradientsReady* begin_backward(float* grads) override;
-  bool apply(float* params, float* grads, int64_t step) override;
+  GradientsReady* begin_backward(SumBuffer local_sum) override;
+  StepOutcome apply(float* params, GradientSum& sum, int64_t step) override;
   std::string save_checkpoint(const World& everyone, Checkpoint checkpoint, double local_loss,
                               const float* params, const CheckpointPlace& place) override;
   void restore(float* params, const Checkpoint& checkpoint) override;
 
  private:
+  // --exact: every rank's largest |g| per tensor, agreed, and the verdict on the sums.
+  FixedPointScales::Judgement agree_on_scales(GradientSum& sum);
+
   Communicator& communicator_;
   Backend& backend_;
   Adam adam_;
   NonFiniteCheck check_;
   BucketedExchange exchange_;
+  SumType sums_;
 };
 
 }  // namespace dptrain

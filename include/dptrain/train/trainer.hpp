@@ -18,6 +18,7 @@
 #include "dptrain/train/checkpoint.hpp"
 #include "dptrain/train/config.hpp"
 #include "dptrain/train/evaluator.hpp"
+#include "dptrain/train/gradient_sum.hpp"
 #include "dptrain/train/parameter_update.hpp"
 #include "dptrain/train/step_schedule.hpp"
 
@@ -39,8 +40,10 @@ struct EpochMetrics {
   size_t steps = 0;          // of the epoch
   size_t steps_run = 0;      // by this process (fewer when it resumed within the epoch)
   size_t skipped_steps = 0;  // non-finite gradients under --on-nonfinite skip
-  size_t samples = 0;        // trained by this process this epoch, over all ranks
-  double train_loss = 0.0;   // mean over the epoch's samples
+  // --exact: steps computed again because a gradient outgrew its fixed-point scale.
+  size_t recomputed_steps = 0;
+  size_t samples = 0;       // trained by this process this epoch, over all ranks
+  double train_loss = 0.0;  // mean over the epoch's samples
   Evaluation test;
   double train_seconds = 0.0;
   double epoch_seconds = 0.0;       // training and evaluation
@@ -97,6 +100,11 @@ class Trainer {
 
   const Model& model() const { return *model_; }
   const ShardedSampler& sampler() const { return sampler_; }
+  const GradientSum& gradient_sum() const { return sum_; }
+  GradientSum& gradient_sum() { return sum_; }  // tests set --exact's scales through it
+  // --exact: steps computed again (FixedPointScales) since this epoch began (run_epoch) or since
+  // the trainer was made (step()).
+  size_t recomputed_steps() const { return recomputed_steps_; }
   const TrainingPosition& position() const { return position_; }
   size_t shard_rows() const { return train_rows_; }
   const std::string& data_set() const { return data_set_; }  // MnistH5Reader::data_set
@@ -107,6 +115,9 @@ class Trainer {
   Trainer(const TrainConfig& config, const World& world, const World& everyone,
           ParameterUpdate& update, Backend& backend, const MnistH5Reader& reader);
   void resume();
+  // The gradients of step k's local batch, micro-batch by micro-batch, into sum_; the losses
+  // go to loss_sum.
+  void compute_gradients(size_t k, int64_t step_number, double* loss_sum);
   void between_steps();
   void stop_if_agreed(const std::string& checkpoint_just_written);  // see step_schedule.hpp
   void check_replicas();
@@ -121,11 +132,13 @@ class Trainer {
   std::unique_ptr<Model> model_;
   Evaluator evaluator_;
   float grad_scale_;
+  int micro_rows_;  // rows per forward and backward
   Fault fault_;
   StepSchedule schedule_;
   StopAgreement stop_;
   TrainingPosition position_;
   size_t skipped_steps_ = 0;
+  size_t recomputed_steps_ = 0;
   std::string resumed_from_;
 
   size_t train_rows_;
@@ -134,10 +147,12 @@ class Trainer {
   std::vector<uint32_t> epoch_order_;  // host copy of the epoch's order (see ShardedSampler)
   DeviceArray<uint32_t> epoch_order_on_device_;
 
-  DeviceArray<float> params_, grads_;
-  DeviceArray<float> x_, dlogits_;
+  DeviceArray<float> params_;
+  GradientSum sum_;
+  DeviceArray<float> x_, dlogits_;  // of one micro-batch
   DeviceArray<int32_t> y_;
   DeviceArray<double> loss_sum_;
+  DeviceArray<double> recomputed_loss_;  // where a recomputed step's losses go (counted once)
 };
 
 }  // namespace dptrain
