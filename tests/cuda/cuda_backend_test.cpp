@@ -179,6 +179,34 @@ TEST_F(CudaVsCpu, GatherBatchAndFill) {
   expect_close(download(dx), std::vector<float>(x.size(), 2.5f), 0.0f, "fill");
 }
 
+// --exact's element arithmetic runs the same DPTRAIN_HD code on both: the same bits, NaNs and
+// out-of-range values included, and the same maximum.
+TEST_F(CudaVsCpu, FixedPointConversionsAndTheirMaximumBitForBit) {
+  const size_t n = 70001;
+  std::vector<float> g = random_values(n, 41, -3.0f, 3.0f);
+  g[5] = std::numeric_limits<float>::quiet_NaN();
+  g[6] = 1e30f;  // beyond the scale: clamped to 0
+  std::vector<int64_t> acc(n, 7);
+  float cpu_max = 0.0f;
+  const double scale = 0x1p50;
+  DeviceArray<float> dg = upload(g), dmax = upload(std::vector<float>{0.0f});
+  DeviceArray<int64_t> dacc = upload(acc);
+  cpu_.to_fixed_point(g.data(), n, scale, /*accumulate=*/true, acc.data(), &cpu_max);
+  gpu_->to_fixed_point(dg.data(), n, scale, /*accumulate=*/true, dacc.data(), dmax.data());
+  EXPECT_EQ(download(dacc), acc);
+  EXPECT_TRUE(same_bits(download(dmax), std::vector<float>{cpu_max}));
+  std::vector<float> back(n);
+  cpu_.from_fixed_point(acc.data(), n, 1.0 / scale, back.data());
+  DeviceArray<float> dback(*gpu_, n);
+  gpu_->from_fixed_point(dacc.data(), n, 1.0 / scale, dback.data());
+  EXPECT_TRUE(same_bits(download(dback), back));
+  std::vector<float> sum = random_values(n, 42), addend = random_values(n, 43);
+  DeviceArray<float> dsum = upload(sum), daddend = upload(addend);
+  cpu_.add(sum.data(), addend.data(), n);
+  gpu_->add(dsum.data(), daddend.data(), n);
+  EXPECT_TRUE(same_bits(download(dsum), sum));
+}
+
 TEST_F(CudaVsCpu, WholeModelGradients) {
   const int rows = 32;
   Mlp cpu_model(cpu_, {784, 64, 10}, rows);

@@ -89,9 +89,11 @@ int posix_memalign(void** pointer, size_t alignment, size_t size) {
 namespace dptrain {
 namespace {
 
-void expect_steps_allocate_nothing_after_warm_up(size_t bucket_kb,
-                                                 ModelKind model = ModelKind::mlp) {
+void expect_steps_allocate_nothing_after_warm_up(size_t bucket_kb, ModelKind model = ModelKind::mlp,
+                                                 bool exact = false, int micro_batch = 0) {
   TrainConfig config;
+  config.exact = exact;
+  if (micro_batch > 0) config.micro_batch = micro_batch;
   // The CNN's steps cost far more: fewer rows, the same number of epochs.
   config.data_path = testing::shared_synthetic_file(model == ModelKind::cnn ? 500 : 3000, 250, 1);
   config.batch_size = model == ModelKind::cnn ? 16 : 32;
@@ -128,6 +130,20 @@ TEST(Allocation, BucketedStepsAllocateNothingAfterWarmUp) {
 
 TEST(Allocation, CnnStepsAllocateNothingAfterWarmUp) {
   expect_steps_allocate_nothing_after_warm_up(/*bucket_kb=*/16, ModelKind::cnn);
+}
+
+TEST(Allocation, ExactStepsInMicroBatchesAllocateNothingAfterWarmUp) {
+  expect_steps_allocate_nothing_after_warm_up(/*bucket_kb=*/0, ModelKind::mlp, /*exact=*/true,
+                                              /*micro_batch=*/8);
+}
+
+TEST(Allocation, ExactBucketedStepsAllocateNothingAfterWarmUp) {
+  expect_steps_allocate_nothing_after_warm_up(/*bucket_kb=*/16, ModelKind::mlp, /*exact=*/true);
+}
+
+TEST(Allocation, FloatMicroBatchesAllocateNothingAfterWarmUp) {
+  expect_steps_allocate_nothing_after_warm_up(/*bucket_kb=*/16, ModelKind::mlp, /*exact=*/false,
+                                              /*micro_batch=*/8);
 }
 
 TEST(Allocation, TheCounterSeesAllocations) {

@@ -4,19 +4,41 @@
 
 namespace dptrain::testing {
 
-// N ranks with B rows each must train like one rank with N*B rows: after more than an epoch of
-// steps, every tensor within 1e-5 relative difference (and far from its initial value), and the
-// N replicas bitwise equal.
-void expect_n_ranks_match_one_rank(TestDevice device, size_t bucket_kb = 0,
-                                   ModelKind model = ModelKind::mlp);
+// One run of the exact-mode equivalence: the same global batches, split one way over the ranks
+// of MPI_COMM_WORLD and another way over micro-batches of one rank.
+struct ExactCase {
+  ModelKind model = ModelKind::mlp;
+  int rows_per_rank = 16;
+  int micro_batch = 16;                 // rows per forward and backward, on every rank
+  size_t bucket_kb = 0;                 // of the ranks' exchange
+  int threads = 1;                      // BLAS threads of every rank and of the one rank
+  bool start_with_tiny_scales = false;  // makes both runs recompute their first step
+};
+
+// With --exact, N ranks of B rows must train exactly like one rank of N*B rows in micro-batches
+// of the same size: after an epoch, a reshuffle and more steps, the parameters are equal bit for
+// bit (and far from their initial values), and the N replicas too.
+void expect_exact_n_ranks_match_one_rank(TestDevice device, const ExactCase& exact_case);
+
+// Without --exact, N ranks of B rows and one rank of N*B rows in micro-batches of B compute the
+// same N micro-batch gradients (same shapes, same bits) and differ only in how the float sums
+// add them: the ring in its order, the rank in micro-batch order. Each is a recursive sum of the
+// N terms, within gamma(N-1) * sum |terms| of the exact sum (Higham, "Accuracy and Stability of
+// Numerical Algorithms", 2nd ed., eq. 4.4), so the first step's summed gradients must agree
+// within 2 gamma(N-1) * sum |terms|, element by element, with sum |terms| taken in double.
+void expect_first_step_sums_within_the_summation_bound(TestDevice device, ModelKind model);
 
 // After two epochs, every rank's parameters equal rank 0's bit for bit, and training helped.
-void expect_replicas_bitwise_equal_after_training(TestDevice device, size_t bucket_kb = 0);
+void expect_replicas_bitwise_equal_after_training(TestDevice device, size_t bucket_kb = 0,
+                                                  bool exact = false);
 
 // Ranks of `comm` whose parameters differ in any bit from its rank 0's (the same on every rank).
 int ranks_differing_from_root(const std::vector<float>& params, MPI_Comm comm = MPI_COMM_WORLD);
 
 // The small synthetic problem both checks train on.
 TrainConfig small_config();
+
+// gamma(n) = n u / (1 - n u), u = 2^-24: the relative error bound of n float additions.
+double float_sum_gamma(int additions);
 
 }  // namespace dptrain::testing

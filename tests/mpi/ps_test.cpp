@@ -12,6 +12,7 @@
 #include "dptrain/train/trainer.hpp"
 #include "mpi/data_parallel_checks.hpp"
 #include "mpi/shared_files.hpp"
+#include "support/numeric_checks.hpp"
 
 namespace dptrain {
 namespace {
@@ -20,7 +21,7 @@ constexpr int kWorkers = 3;
 
 // The world split into servers (the first size - 3 ranks) and 3 workers.
 class ParameterServerTest : public ::testing::Test {
- protected:
+ public:
   void SetUp() override {
     world_ = std::make_unique<World>(MPI_COMM_WORLD);
     if (world_->size() < kWorkers + 1) GTEST_SKIP() << "needs 3 workers and a server: 4+ ranks";
@@ -33,6 +34,9 @@ class ParameterServerTest : public ::testing::Test {
   }
 
   bool is_server() const { return world_->rank() < servers_; }
+  const World& world() const { return *world_; }
+  MPI_Comm role() const { return role_; }
+  int servers() const { return servers_; }
 
   TrainConfig config(bool async) const {
     TrainConfig config;
@@ -57,8 +61,10 @@ class ParameterServerTest : public ::testing::Test {
     if (is_server()) {
       serve_parameters(config, *world_, plan);
     } else {
-      PsWorkerUpdate update(*world_, plan, cpu_, parameters, config.ps_async,
-                            config.ps_staleness.value_or(0));
+      PsWorkerUpdate update(
+          *world_, plan, cpu_, parameters,
+          PsWorkerOptions{config.ps_async, config.ps_staleness.value_or(0),
+                          config.exact ? SumType::i64 : SumType::f32, config.on_nonfinite});
       auto trainer = Trainer::create(config, *role_world_, update, cpu_, world_.get());
       for (int epoch = 1; epoch <= config.epochs; ++epoch)
         epochs.push_back(trainer->run_epoch(epoch, nullptr));
@@ -75,6 +81,7 @@ class ParameterServerTest : public ::testing::Test {
     EXPECT_EQ(pending, 0) << "a message was left unmatched";
   }
 
+ protected:
   CpuBackend cpu_{1};
   std::unique_ptr<World> world_;
   std::unique_ptr<World> role_world_;
@@ -82,37 +89,49 @@ class ParameterServerTest : public ::testing::Test {
   int servers_ = 0;
 };
 
-TEST_F(ParameterServerTest, SynchronousServersTrainLikeAllreduce) {
-  TrainConfig ps_config = config(false);
-  ps_config.epochs = 1;  // 41 steps of 3 x 16 rows
+// Synchronous servers add the workers' gradients in worker order, as one rank adds its
+// micro-batches in order, and run the same Adam element by element: without --exact they must
+// train exactly like one rank of 3 x 16 rows in micro-batches of 16, bit for bit. With --exact,
+// the same for the integer sums, in whatever order the messages come.
+void expect_servers_match_one_rank(ParameterServerTest& test, bool exact) {
+  TrainConfig ps_config = test.config(false);
+  ps_config.epochs = 2;  // 41 steps of 3 x 16 rows each, and the reshuffle
+  ps_config.exact = exact;
   std::vector<float> via_servers;
-  const std::vector<EpochMetrics> metrics = train_with_servers(ps_config, &via_servers);
-  expect_no_message_left();
-  if (is_server()) return;
+  const std::vector<EpochMetrics> metrics = test.train_with_servers(ps_config, &via_servers);
+  test.expect_no_message_left();
+  if (test.is_server()) return;
 
-  ASSERT_EQ(metrics.size(), 1u);
+  ASSERT_EQ(metrics.size(), 2u);
   ASSERT_TRUE(metrics[0].ps.has_value());
   EXPECT_GE(metrics[0].steps, 20u);
-  EXPECT_EQ(metrics[0].ps->servers, servers_);
   EXPECT_EQ(metrics[0].ps->max_staleness, 0u);
-  EXPECT_EQ(testing::ranks_differing_from_root(via_servers, role_), 0);
+  EXPECT_EQ(metrics[0].ps->push_bytes_per_step,
+            via_servers.size() * (exact ? sizeof(int64_t) : sizeof(float)));
+  EXPECT_EQ(testing::ranks_differing_from_root(via_servers, test.role()), 0);
+  if (test.world().rank() != test.servers()) return;  // the first worker checks
 
-  // The same training on the same 3 workers in allreduce mode.
-  TrainConfig allreduce_config = ps_config;
-  allreduce_config.mode = TrainMode::allreduce;
-  MpiCommunicator communicator(role_);
-  AllreduceUpdate update(communicator, cpu_, via_servers.size(), allreduce_config.adam);
-  auto trainer = Trainer::create(allreduce_config, *role_world_, update, cpu_);
-  trainer->run_epoch(1, nullptr);
-  const std::vector<float> via_allreduce = trainer->parameters();
-  for (const TensorSlot& tensor : trainer->model().layout().tensors()) {
-    double diff = 0, norm = 0;
-    for (size_t i = tensor.offset; i < tensor.offset + tensor.size; ++i) {
-      diff += std::pow(static_cast<double>(via_servers[i]) - via_allreduce[i], 2);
-      norm += std::pow(static_cast<double>(via_allreduce[i]), 2);
-    }
-    EXPECT_LE(std::sqrt(diff / norm), 1e-5) << tensor.name << " with " << servers_ << " servers";
-  }
+  TrainConfig one_rank = ps_config;
+  one_rank.mode = TrainMode::allreduce;
+  one_rank.ps_servers.reset();
+  one_rank.micro_batch = ps_config.batch_size;
+  one_rank.batch_size = ps_config.batch_size * kWorkers;
+  testing::TrainerRig rig(one_rank, MPI_COMM_SELF);
+  for (int epoch = 1; epoch <= ps_config.epochs; ++epoch)
+    rig.trainer->run_epoch(epoch, nullptr);
+  const std::vector<float> reference = rig.trainer->parameters();
+  EXPECT_TRUE(testing::same_bits(via_servers, reference)) << test.servers() << " server(s)";
+  std::vector<float> initial(reference.size());
+  rig.trainer->model().initialize(initial, ps_config.seed);
+  EXPECT_FALSE(testing::same_bits(reference, initial));
+}
+
+TEST_F(ParameterServerTest, SynchronousServersTrainLikeOneRankInMicroBatches) {
+  expect_servers_match_one_rank(*this, /*exact=*/false);
+}
+
+TEST_F(ParameterServerTest, ExactSynchronousServersTrainLikeOneRankInMicroBatches) {
+  expect_servers_match_one_rank(*this, /*exact=*/true);
 }
 
 TEST_F(ParameterServerTest, AsynchronousServersKeepTheStalenessBound) {

@@ -25,6 +25,10 @@ TEST(Replicas, StayBitwiseIdenticalWithGradientBuckets) {
   testing::expect_replicas_bitwise_equal_after_training(testing::TestDevice::cpu, /*bucket_kb=*/4);
 }
 
+TEST(Replicas, StayBitwiseIdenticalWithExactSums) {
+  testing::expect_replicas_bitwise_equal_after_training(testing::TestDevice::cpu, 4, true);
+}
+
 TEST(Replicas, EvaluationCoversTheWholeTestSetOnce) {
   testing::TrainerRig rig(small_config(), MPI_COMM_WORLD);
   const Evaluation evaluation = rig.trainer->evaluate();

@@ -60,9 +60,9 @@ TEST(RingAllreduce, StartedSumsMatchOneSumEachWhateverTheProgressCalls) {
   const size_t cuts[] = {0, 1, 3, 2000, 2001, 7000, count};  // slices of 1, 2, 1997, 1, ...
   for (size_t s = 0; s + 1 < std::size(cuts); ++s)
     ring.sum(one_by_one.data() + cuts[s], cuts[s + 1] - cuts[s]);
-  ring.reserve(count, std::size(cuts));
+  ring.reserve(count * sizeof(float), std::size(cuts));
   for (size_t s = std::size(cuts) - 1; s-- > 0;) {  // last slice first, as backward gives them
-    ring.start(started.data() + cuts[s], cuts[s + 1] - cuts[s]);
+    ring.start(sum_buffer(started.data() + cuts[s], cuts[s + 1] - cuts[s]));
     if (s % 2 == 0) ring.progress();
   }
   ring.wait();
@@ -74,6 +74,57 @@ TEST(RingAllreduce, StartedSumsMatchOneSumEachWhateverTheProgressCalls) {
     const std::vector<float> own = contribution(count, 23);
     EXPECT_NE(std::memcmp(started.data(), own.data(), count * sizeof(float)), 0);
   }
+}
+
+// --exact's fixed-point sums: int64, exact whatever the order, up to values near 2^62.
+TEST(RingAllreduce, SumsIntegersExactlyUpToTheFixedPointRange) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  RingAllreduce ring(MPI_COMM_WORLD);
+  const int64_t large = (int64_t{1} << 62) / size;  // the largest share whose sum still fits
+  for (size_t count : {size_t{0}, size_t{1}, size_t{3}, size_t{1000}, size_t{20001}}) {
+    std::vector<int64_t> data(count);
+    for (size_t i = 0; i < count; ++i)
+      data[i] =
+          i % 3 == 0 ? large - static_cast<int64_t>(i) : -(rank + 1) * static_cast<int64_t>(i);
+    ring.sum(sum_buffer(data.data(), count));
+    for (size_t i = 0; i < count; ++i) {
+      const int64_t expected = i % 3 == 0 ? size * (large - static_cast<int64_t>(i))
+                                          : -static_cast<int64_t>(i) * size * (size + 1) / 2;
+      ASSERT_EQ(data[i], expected) << "count " << count << " i " << i;
+    }
+  }
+}
+
+TEST(RingAllreduce, MaximaAreTheLargestValueOfAnyRankOnEveryRank) {
+  RingAllreduce ring(MPI_COMM_WORLD);
+  for (size_t count : {size_t{1}, size_t{2}, size_t{8}, size_t{3001}}) {
+    std::vector<float> data = contribution(count, 31);
+    std::vector<float> expected = data;
+    MPI_Allreduce(MPI_IN_PLACE, expected.data(), static_cast<int>(count), MPI_FLOAT, MPI_MAX,
+                  MPI_COMM_WORLD);
+    ring.max(data.data(), count);
+    EXPECT_EQ(std::memcmp(data.data(), expected.data(), count * sizeof(float)), 0) << count;
+  }
+}
+
+// Started float and integer sums share the queue, in the order started.
+TEST(RingAllreduce, FloatAndIntegerSumsStartedTogetherEachSumRight) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  RingAllreduce ring(MPI_COMM_WORLD);
+  std::vector<float> floats(777, static_cast<float>(rank + 1));
+  std::vector<int64_t> integers(555, int64_t{1} << 40);
+  ring.reserve(integers.size() * sizeof(int64_t), 2);
+  ring.start(sum_buffer(integers.data(), integers.size()));
+  ring.start(sum_buffer(floats.data(), floats.size()));
+  ring.wait();
+  for (float f : floats)
+    ASSERT_EQ(f, static_cast<float>(size * (size + 1) / 2));
+  for (int64_t i : integers)
+    ASSERT_EQ(i, size * (int64_t{1} << 40));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Checkpoint files: a model's tensors and its description round-trip, a checkpoint of one
-// model is refused for another, and checkpoints written before the CNN (which recorded the
-// MLP's widths instead of a model description) still read as that MLP.
+// model is refused for another, checkpoints written before the CNN (which recorded the MLP's
+// widths instead of a model description) still read as that MLP, and --exact's scales
+// round-trip while checkpoints from before --exact read as float-summed ones.
 #include "dptrain/train/checkpoint.hpp"
 
 #include <gtest/gtest.h>
@@ -25,9 +26,14 @@ class CheckpointFile : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // A checkpoint of `spec` with distinct values in every tensor; returns its path.
-  std::string write(const ModelSpec& spec) {
+  std::string write(const ModelSpec& spec, bool exact = false) {
     const ParameterLayout layout = model_layout(spec);
     Checkpoint checkpoint;
+    checkpoint.exact = exact;
+    checkpoint.micro_batch = 16;
+    if (exact)
+      for (size_t t = 0; t < layout.tensors().size(); ++t)
+        checkpoint.fixed_point_exponents.push_back(static_cast<int32_t>(t) - 20);
     checkpoint.position = {2, 7, 19, 1.5};
     checkpoint.world_size = 2;
     checkpoint.global_batch = 64;
@@ -83,6 +89,29 @@ TEST_F(CheckpointFile, ReadsTheWidthsOfCheckpointsFromBeforeTheCnn) {
   const Checkpoint read = read_checkpoint(path, describe_model(kMlp), model_layout(kMlp));
   EXPECT_EQ(read.params, written_.params);
   EXPECT_THROW(read_checkpoint(path, describe_model(kCnn), model_layout(kCnn)), InputError);
+}
+
+TEST_F(CheckpointFile, KeepsExactSumsMicroBatchAndScales) {
+  const std::string path = write(kCnn, /*exact=*/true);
+  const Checkpoint read = read_checkpoint(path, describe_model(kCnn), model_layout(kCnn));
+  EXPECT_TRUE(read.exact);
+  EXPECT_EQ(read.micro_batch, 16);
+  EXPECT_EQ(read.fixed_point_exponents, written_.fixed_point_exponents);
+  EXPECT_EQ(read.fixed_point_exponents.size(), 8u);
+}
+
+TEST_F(CheckpointFile, ReadsCheckpointsFromBeforeExactSumsAsFloatSummed) {
+  const std::string path = write(kMlp, /*exact=*/true);
+  {  // What checkpoints before --exact recorded: none of its attributes.
+    const h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+    ASSERT_TRUE(file.valid());
+    for (const char* name : {"exact", "micro_batch", "fixed_point_exponents"})
+      ASSERT_GE(H5Adelete(file.get(), name), 0) << name;
+  }
+  const Checkpoint read = read_checkpoint(path, describe_model(kMlp), model_layout(kMlp));
+  EXPECT_FALSE(read.exact);
+  EXPECT_EQ(read.micro_batch, 32);  // its whole local batch: 64 rows on 2 ranks
+  EXPECT_TRUE(read.fixed_point_exponents.empty());
 }
 
 }  // namespace
