@@ -47,21 +47,21 @@ class RoleCommunicator {
 
 // How each step's gradients are formed and summed (README, "Reproducibility").
 void print_gradient_sums(const GradientSum& sum, int micro_rows, size_t global_batch) {
-  const std::string micro = sum.micro_batches() == 1
-                                ? "one backward pass per step"
-                                : std::to_string(sum.micro_batches()) + " micro-batches of " +
-                                      std::to_string(micro_rows) +
-                                      " rows per step and rank, their gradients summed";
+  const std::string passes = sum.micro_batches() == 1
+                                 ? "one pass of " + std::to_string(micro_rows) + " rows per rank"
+                                 : std::to_string(sum.micro_batches()) + " micro-batches of " +
+                                       std::to_string(micro_rows) + " rows per rank";
   if (!sum.exact()) {
-    printf0("gradients: %s; float sums (the last bits depend on how the batch is split)\n",
-            micro.c_str());
+    printf0(
+        "step: %s; gradients summed in float (their last bits depend on how the global batch "
+        "is split)\n",
+        passes.c_str());
     return;
   }
   printf0(
-      "gradients: %s; --exact: 64-bit fixed-point sums with agreed per-tensor scales over the "
-      "%zu micro-batch(es) of %d rows of each global batch: the same bits on any number of "
-      "ranks\n",
-      micro.c_str(), global_batch / static_cast<size_t>(micro_rows), micro_rows);
+      "step: %s; gradients of the %zu micro-batches of a global batch summed in 64-bit fixed "
+      "point with agreed per-tensor scales (--exact: the same bits on any number of ranks)\n",
+      passes.c_str(), global_batch / static_cast<size_t>(micro_rows));
 }
 
 }  // namespace

@@ -8,10 +8,13 @@ add_test(NAME cli_make_checkpoints
 set_tests_properties(cli_make_checkpoints PROPERTIES FIXTURES_SETUP checkpoints
                      FIXTURES_REQUIRED cli_files LABELS cli ENVIRONMENT "${DPTRAIN_TEST_ENV}")
 
-# dptrain_resume(NAME STATUS REGEX CASE-DIRECTORY [MPIRUN-AND-ARGS...]): train --resume there.
+# dptrain_resume(NAME STATUS REGEX CASE-DIRECTORY [MPIRUN-AND-ARGS...] [TRAIN TRAIN-ARGS...]):
+# train --resume there.
 function(dptrain_resume name status regex case)
-  dptrain_expect(${name} ${status} "${regex}" ${ARGN} ${dptrain} train ${good_data} --epochs 2
-                 --batch-size 8 --checkpoint-dir ${checkpoints}/${case} --resume)
+  cmake_parse_arguments(PARSE_ARGV 4 arg "" "" "TRAIN")
+  dptrain_expect(${name} ${status} "${regex}" ${arg_UNPARSED_ARGUMENTS} ${dptrain} train
+                 ${good_data} --epochs 2 --batch-size 8 --checkpoint-dir ${checkpoints}/${case}
+                 --resume ${arg_TRAIN})
   set_property(TEST ${name} APPEND PROPERTY FIXTURES_REQUIRED checkpoints)
 endfunction()
 dptrain_resume(cli_resume_without_checkpoint 2 "--resume: no checkpoint in '.*/absent'$" absent
@@ -37,6 +40,20 @@ dptrain_expect(cli_resume_with_allow_resize 0 "^resumed from .*/resize/ckpt-"
                ${DPTRAIN_MPIEXEC} -np 1 ${dptrain} train ${good_data} --epochs 2 --batch-size 8
                --checkpoint-dir ${checkpoints}/resize --resume --allow-resize)
 set_property(TEST cli_resume_with_allow_resize APPEND PROPERTY FIXTURES_REQUIRED checkpoints)
+# --exact continues bit for bit only from an exact checkpoint of the same micro-batch; anything
+# else is refused, or with --allow-resize resumed with a warning that says what changes.
+dptrain_resume(cli_resume_refuses_exact_from_float_sums 2
+               "refusing to resume from '.*': it was trained without --exact and this run has it: .* .--allow-resize resumes anyway.$"
+               to-exact ${mpirun2} TRAIN --exact)
+dptrain_resume(cli_resume_refuses_float_sums_from_exact 2
+               "refusing to resume from '.*': it was trained with --exact and this run is not: from here on the gradients are summed in float, whose rounding depends on the number of ranks .--allow-resize resumes anyway.$"
+               exact-to-float ${mpirun2})
+dptrain_resume(cli_resume_refuses_exact_with_another_micro_batch 2
+               "it was trained with --exact and --micro-batch 8, this run has --micro-batch 4: .* .--allow-resize"
+               exact-micro ${mpirun2} TRAIN --exact --micro-batch 4)
+dptrain_resume(cli_resume_float_sums_from_exact_with_allow_resize 0
+               "^dptrain: warning: --allow-resize: resuming although it was trained with --exact and this run is not"
+               exact-resized ${mpirun2} TRAIN --allow-resize)
 dptrain_resume(cli_resume_refuses_a_corrupt_checkpoint 2
                "no checkpoint in '.*/corrupt-only'. passed over checkpoint '.*ckpt-0000000099.h5' is not a readable HDF5 file"
                corrupt-only ${mpirun2})
