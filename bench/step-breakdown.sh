@@ -10,14 +10,17 @@
 #     spent in each phase (from dptrain's own phase timers, --metrics phase_seconds);
 #   - the sgemm limit itself: every GEMM shape of the step run alone by Google Benchmark
 #     (build/bench/dptrain_kernels_bench), added up;
-#   - the bucketed gradient exchange (--bucket-kb) on 2 ranks against one allreduce after backward.
+#   - the bucketed gradient exchange (--bucket-kb) on 2 ranks against one allreduce after backward;
+#   - --exact (fixed-point gradient sums) against the default float sums, on 1 and 2 ranks, with
+#     the collectives and bytes each rank reduces per step (--metrics allreduce).
 # Figures are medians over the epochs after the first, taken in one run of this script: compare
 # them with each other, not with another machine's or another day's.
 #
 # Environment: DPTRAIN (binary, default build/dptrain), BENCH (default
 # build/bench/dptrain_kernels_bench), DATA (default datasets/mnist.h5), EPOCHS_A (default 4),
 # EPOCHS_B (default 2), EPOCHS_C (default 2), MODELS (an extended regex: only the models whose
-# names match, e.g. MODELS=cnn; default all). About 10 minutes on 2 cores, 6 for the CNN alone.
+# names match, e.g. MODELS=cnn; default all), SECTIONS (an extended regex over steps, buckets and
+# exact: only those tables, e.g. SECTIONS=exact; default all). About 15 minutes on 2 cores.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 dptrain=${DPTRAIN:-$repo/build/dptrain}
@@ -62,7 +65,11 @@ train() {  # RANKS THREADS MODEL-OPTIONS ROWS EPOCHS METRICS [FLAGS...]
     { cat "$work/log" >&2; exit 1; }
 }
 
+sections=${SECTIONS:-.}
+section() { [[ "$1" =~ $sections ]]; }
+
 echo "Machine: $(lscpu | sed -n 's/^Model name: *//p'), $cores cores; $(date -u +%Y-%m-%d)"
+if section steps; then
 echo
 echo "| model | ranks x BLAS threads | samples/s | vs 1 rank | GFLOP/s per rank | of sgemm | data | forward | backward | exchange | optimizer |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -91,7 +98,9 @@ echo
 echo "| model | sgemm GFLOP/s | samples/s per core at that rate |"
 echo "|---|---|---|"
 printf '%s' "$limits"
+fi
 
+if section buckets; then
 echo
 echo "Bucketed gradient exchange, 2 ranks x 1 thread (samples/s; 0 = one allreduce after backward):"
 echo
@@ -105,3 +114,31 @@ while IFS='|' read -r name model rows epochs; do
   done
   echo "$row"
 done <<<"$models"
+fi
+
+if section exact; then
+echo
+echo "--exact against the default float sums, 1 thread per rank (samples/s; per step and rank: the"
+echo "collectives and the bytes they reduce, of which a ring sends 2 (ranks - 1) / ranks):"
+echo
+echo "| model | ranks | default samples/s | --exact samples/s | --exact / default | default: collectives, bytes | --exact: collectives, bytes |"
+echo "|---|---|---|---|---|---|---|"
+exchange() {  # METRICS -> "collectives, bytes" of the last epoch, or "-" without an exchange
+  local line
+  line=$(tail -n 1 "$1" | grep -o '"allreduce":{[^}]*}') || { echo "-"; return; }
+  echo "$(grep -o '"collectives_per_step":[0-9]*' <<<"$line" | cut -d: -f2), $(grep -o '"bytes_per_step":[0-9]*' <<<"$line" | cut -d: -f2)"
+}
+while IFS='|' read -r name model rows epochs; do
+  for ranks in 1 2; do
+    [ "$ranks" -le "$cores" ] || continue
+    train "$ranks" 1 "$model" "$rows" "$epochs" "$work/float.jsonl"
+    train "$ranks" 1 "$model" "$rows" "$epochs" "$work/exact.jsonl" --exact
+    float=$(median_field "$work/float.jsonl" samples_per_second)
+    exact=$(median_field "$work/exact.jsonl" samples_per_second)
+    volumes="$(exchange "$work/float.jsonl") | $(exchange "$work/exact.jsonl")"
+    [ "$ranks" -gt 1 ] || volumes="- | -"
+    awk -v name="$name" -v ranks="$ranks" -v f="$float" -v e="$exact" -v volumes="$volumes" \
+      'BEGIN { printf "| %s | %d | %.0f | %.0f | %.2f | %s |\n", name, ranks, f, e, e / f, volumes }'
+  done
+done <<<"$models"
+fi

@@ -80,6 +80,12 @@ void MetricsFile::write(const EpochMetrics& metrics) {
         {"max_staleness", ps.max_staleness},
     };
   }
+  if (metrics.allreduce) {
+    line["allreduce"] = {
+        {"collectives_per_step", metrics.allreduce->collectives_per_step},
+        {"bytes_per_step", metrics.allreduce->bytes_per_step},
+    };
+  }
   stream_ << line.dump() << '\n' << std::flush;
   if (!stream_) throw std::runtime_error("cannot write metrics file '" + path_ + "'");
 }

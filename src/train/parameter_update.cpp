@@ -10,6 +10,7 @@
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/log.hpp"
 #include "dptrain/core/trace.hpp"
+#include "dptrain/train/trainer.hpp"
 
 namespace dptrain {
 
@@ -87,9 +88,18 @@ StepOutcome AllreduceUpdate::apply(float* params, GradientSum& sum, int64_t step
 FixedPointScales::Judgement AllreduceUpdate::agree_on_scales(GradientSum& sum) {
   const trace::Span span("agree on scales", trace::Phase::exchange);
   const std::span<float> maxima = sum.host_maxima();
+  maxima_ = maxima.size();
   communicator_.allreduce_max(sum.local_maxima(), maxima.size());
   backend_.copy_to_host(maxima.data(), sum.local_maxima(), maxima.size_bytes());
   return sum.settle();
+}
+
+void AllreduceUpdate::end_epoch(EpochMetrics& metrics) {
+  AllreduceMetrics allreduce;
+  allreduce.collectives_per_step = exchange_.buckets() + (maxima_ > 0 ? 1 : 0);
+  allreduce.bytes_per_step =
+      adam_.first_moment().size() * sum_buffer_element_bytes(sums_) + maxima_ * sizeof(float);
+  metrics.allreduce = allreduce;
 }
 
 namespace {

@@ -32,8 +32,9 @@ train one 1 --batch-size 128 --micro-batch 32
 grep -q "summed in 64-bit fixed point with agreed per-tensor scales" "$work/four.log" ||
   { cat "$work/four.log"; echo "FAIL: the run does not say it sums exactly"; exit 1; }
 last=$(ls "$work/four" | sort | tail -n 1)
-[ -f "$work/two/$last" ] && [ -f "$work/one/$last" ] ||
-  { ls "$work"/*; echo "FAIL: the runs did not take the same steps ($last)"; exit 1; }
+if [ ! -f "$work/two/$last" ] || [ ! -f "$work/one/$last" ]; then
+  ls "$work"/*; echo "FAIL: the runs did not take the same steps ($last)"; exit 1
+fi
 same_state "$work/four/$last" "$work/two/$last"
 same_state "$work/four/$last" "$work/one/$last"
 # The runs moved: the last state is not the first epoch's.

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "mpi/shared_files.hpp"
+#include "support/numeric_checks.hpp"
 
 namespace dptrain::testing {
 namespace {
@@ -82,11 +83,6 @@ FirstStep record_first_step(const TrainConfig& config, MPI_Comm comm, TestDevice
 }
 
 }  // namespace
-
-double float_sum_gamma(int additions) {
-  const double u = std::ldexp(1.0, -24);
-  return additions * u / (1.0 - additions * u);
-}
 
 int ranks_differing_from_root(const std::vector<float>& params, MPI_Comm comm) {
   std::vector<float> root = params;
@@ -180,7 +176,7 @@ void expect_first_step_sums_within_the_summation_bound(TestDevice device, ModelK
   single.batch_size = config.batch_size * world_size;
   single.micro_batch = config.batch_size;
   const FirstStep one_rank = record_first_step(single, MPI_COMM_SELF, device);
-  const double bound_factor = 2.0 * float_sum_gamma(world_size - 1);
+  const double bound_factor = 2.0 * float_gamma(world_size - 1);
   size_t nonzero = 0;
   for (size_t i = 0; i < magnitudes.size(); ++i) {
     const double difference =

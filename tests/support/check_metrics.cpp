@@ -50,9 +50,10 @@ int main(int argc, char** argv) {
     } catch (const std::exception& error) {
       return fail("line " + std::to_string(seen) + " is not JSON: " + error.what());
     }
-    for (const char* key : {"epoch", "train_loss", "test_loss", "test_accuracy", "epoch_seconds",
-                            "train_seconds", "samples_per_second", "world_size", "test_rows",
-                            "test_correct", "steps", "samples", "global_batch"}) {
+    for (const char* key :
+         {"epoch", "train_loss", "test_loss", "test_accuracy", "epoch_seconds", "train_seconds",
+          "samples_per_second", "world_size", "test_rows", "test_correct", "steps", "samples",
+          "global_batch", "recomputed_steps"}) {
       if (!object.contains(key) || !object[key].is_number())
         return fail("line " + std::to_string(seen) + " lacks the number '" + key + "'");
       if (!std::isfinite(object[key].get<double>()) || object[key].get<double>() < 0)

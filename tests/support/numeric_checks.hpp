@@ -25,6 +25,18 @@ inline std::vector<float> random_values(size_t n, uint64_t seed, float low = -1.
   return values;
 }
 
+// gamma(n) = n u / (1 - n u): the relative bound on n roundings in a sum or dot product (Higham,
+// "Accuracy and Stability of Numerical Algorithms", 2nd ed., section 3.1), u = 2^-24 for float
+// and 2^-53 for double.
+inline double float_gamma(double n) {
+  const double u = 0x1p-24;
+  return n * u / (1.0 - n * u);
+}
+inline double double_gamma(double n) {
+  const double u = 0x1p-53;
+  return n * u / (1.0 - n * u);
+}
+
 // The central difference of f() with respect to the float p, which f reads: (f(p + step) -
 // f(p - step)) over the distance between the two floats actually tried. p is restored.
 template <class F>

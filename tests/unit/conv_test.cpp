@@ -109,42 +109,54 @@ class ConvTest : public ::testing::TestWithParam<ConvCase> {
   DenseLayer conv_;
 };
 
+// The convolution of x in double precision, straight from its definition (no im2col, no GEMM);
+// with `magnitudes`, of |params| and |x|: the sums of the terms' magnitudes, which bound rounding.
+std::vector<double> direct_convolution(const ConvCase& c, const DenseLayer& conv,
+                                       const std::vector<float>& params,
+                                       const std::vector<float>& x, bool magnitudes = false) {
+  const ConvGeometry& g = c.g;
+  const auto value = [magnitudes](float v) {
+    return magnitudes ? std::abs(static_cast<double>(v)) : static_cast<double>(v);
+  };
+  // x with its zero border made explicit: [rows, height + 2 pad, width + 2 pad, channels].
+  const int padded_h = g.height + 2 * g.pad, padded_w = g.width + 2 * g.pad;
+  const auto padded_at = [&](int n, int h, int w, int ch) {
+    return ((static_cast<size_t>(n) * padded_h + h) * padded_w + w) * g.channels + ch;
+  };
+  std::vector<double> padded(static_cast<size_t>(c.rows) * padded_h * padded_w * g.channels, 0);
+  size_t in = 0;
+  for_each_nhwc(c.rows, g.height, g.width, g.channels, [&](int n, int h, int w, int ch) {
+    padded[padded_at(n, h + g.pad, w + g.pad, ch)] = value(x[in++]);
+  });
+  const float* weight = params.data() + conv.weight;
+  const float* bias = params.data() + conv.bias;
+  std::vector<double> y;
+  for_each_nhwc(c.rows, g.out_height(), g.out_width(), c.out_channels,
+                [&](int n, int ho, int wo, int co) {
+                  double sum = value(bias[co]);
+                  const float* filter = weight + static_cast<size_t>(co) * g.patch();
+                  for (int kh = 0; kh < g.kernel; ++kh)
+                    for (int kw = 0; kw < g.kernel; ++kw)
+                      for (int ch = 0; ch < g.channels; ++ch)
+                        sum += value(*filter++) *
+                               padded[padded_at(n, ho * g.stride + kh, wo * g.stride + kw, ch)];
+                  y.push_back(sum);
+                });
+  return y;
+}
+
 TEST_P(ConvTest, Im2colAndGemmMatchADirectConvolution) {
   const std::vector<float> params = random_values(layout_.total(), 1);
   const std::vector<float> x = random_values(c_.input_size(), 2);
   const std::vector<float> y = convolve(params, x);
-
-  // x with its zero border made explicit: [rows, height + 2 pad, width + 2 pad, channels].
-  const int padded_h = g_.height + 2 * g_.pad, padded_w = g_.width + 2 * g_.pad;
-  const auto padded_at = [&](int n, int h, int w, int c) {
-    return ((static_cast<size_t>(n) * padded_h + h) * padded_w + w) * g_.channels + c;
-  };
-  std::vector<float> padded(static_cast<size_t>(c_.rows) * padded_h * padded_w * g_.channels, 0);
-  size_t in = 0;
-  for_each_nhwc(c_.rows, g_.height, g_.width, g_.channels, [&](int n, int h, int w, int c) {
-    padded[padded_at(n, h + g_.pad, w + g_.pad, c)] = x[in++];
-  });
-
-  const float* weight = params.data() + conv_.weight;
-  const float* bias = params.data() + conv_.bias;
-  size_t out = 0;
-  for_each_nhwc(c_.rows, g_.out_height(), g_.out_width(), c_.out_channels,
-                [&](int n, int ho, int wo, int co) {
-                  double sum = bias[co], magnitude = std::abs(bias[co]);
-                  const float* filter = weight + static_cast<size_t>(co) * g_.patch();
-                  for (int kh = 0; kh < g_.kernel; ++kh)
-                    for (int kw = 0; kw < g_.kernel; ++kw)
-                      for (int c = 0; c < g_.channels; ++c) {
-                        const double term =
-                            static_cast<double>(*filter++) *
-                            padded[padded_at(n, ho * g_.stride + kh, wo * g_.stride + kw, c)];
-                        sum += term;
-                        magnitude += std::abs(term);
-                      }
-                  EXPECT_NEAR(y[out++], sum, 1e-6 + 1e-5 * magnitude)
-                      << "output (" << n << ", " << ho << ", " << wo << ", " << co << ")";
-                });
-  EXPECT_EQ(out, y.size());
+  const std::vector<double> exact = direct_convolution(c_, conv_, params, x);
+  const std::vector<double> magnitude = direct_convolution(c_, conv_, params, x, true);
+  ASSERT_EQ(y.size(), exact.size());
+  // Each output is a bias plus a dot product of patch() terms, summed in float in any order:
+  // within gamma(patch + 1) of the sum of the terms' magnitudes (Higham, 2nd ed., eq. 3.5).
+  const double gamma = testing::float_gamma(g_.patch() + 1);
+  for (size_t i = 0; i < y.size(); ++i)
+    ASSERT_LE(std::abs(y[i] - exact[i]), gamma * magnitude[i]) << "output " << i;
 }
 
 // <im2col(x), dcol> == <x, col2im(dcol)> for all x and dcol: col2im is the transpose of im2col,
@@ -202,27 +214,47 @@ TEST_P(ConvTest, LayerGradientsMatchFiniteDifferences) {
   conv_.input_gradient(backend_, params.data(), r.data(), c_.pixel_rows(), dcol.data());
   const std::vector<float> dx = col2im(dcol);
 
-  const auto loss = [&] {
-    const std::vector<float> y = convolve(params, x);
+  // The loss sum(r * conv(x)) with the forward in double, and the same of the magnitudes, whose
+  // slope in the magnitude of a parameter or input is the sum of |terms| of its gradient.
+  const auto loss = [&](bool magnitudes) {
+    const std::vector<double> y = direct_convolution(c_, conv_, params, x, magnitudes);
     double sum = 0.0;
     for (size_t i = 0; i < y.size(); ++i)
-      sum += static_cast<double>(r[i]) * y[i];
+      sum += (magnitudes ? std::abs(static_cast<double>(r[i])) : r[i]) * y[i];
     return sum;
   };
-  // The loss is linear in each parameter and input, so a large step is exact but for rounding.
+  // The loss is linear in each parameter and input, so a large step is exact but for the double
+  // rounding of the loss, at most gamma_d(terms of the loss) * its magnitude, over the step.
   const float step = 0.05f;
-  const auto expect_gradient = [&](float analytic, float& value, const std::string& what) {
-    const double numeric = central_difference(value, step, loss);
-    ASSERT_NEAR(analytic, numeric, 1e-4 * (1.0 + std::abs(numeric))) << what;
+  const double loss_terms = static_cast<double>(c_.output_size()) * (g_.patch() + 2);
+  const double loss_rounding = 2.0 * testing::double_gamma(loss_terms) * loss(true) / step;
+  // A gradient element computed in float with n roundings, in any order, is within
+  // gamma(n) * sum |terms| of the exact (Higham, eq. 3.5): a weight's or bias's gradient sums
+  // its pixel rows' products (n = pixel rows); an input's, the out channels' products of each tap
+  // (the GEMM into dcol) and then the taps (col2im): n = out channels + taps.
+  const auto expect_gradient = [&](float analytic, float& value, double roundings,
+                                   const std::string& what) {
+    const double numeric = central_difference(value, step, [&] { return loss(false); });
+    // The magnitudes' loss is A + B |value|, B the gradient's sum of |terms|.
+    const float saved = value;
+    value = 1.0f;
+    const double magnitude_at_one = loss(true);
+    value = 0.0f;
+    const double magnitude = magnitude_at_one - loss(true);
+    value = saved;
+    ASSERT_LE(std::abs(analytic - numeric),
+              testing::float_gamma(roundings) * magnitude + loss_rounding)
+        << what;
   };
   for (const TensorSlot& slot : layout_.tensors())
     for (size_t e = 0; e < slot.size; ++e)
-      expect_gradient(grads[slot.offset + e], params[slot.offset + e],
+      expect_gradient(grads[slot.offset + e], params[slot.offset + e], c_.pixel_rows(),
                       slot.name + "[" + std::to_string(e) + "]");
+  const double input_roundings = c_.out_channels + g_.kernel * g_.kernel;
   const size_t stride = std::max<size_t>(1, x.size() / 512);
   for (size_t e = 0; e < x.size(); e += stride)
-    expect_gradient(dx[e], x[e], "input[" + std::to_string(e) + "]");
-  expect_gradient(dx.back(), x.back(), "the last input");
+    expect_gradient(dx[e], x[e], input_roundings, "input[" + std::to_string(e) + "]");
+  expect_gradient(dx.back(), x.back(), input_roundings, "the last input");
 }
 
 // What the CUDA kernels compute, element by element, is what the CPU loops compute.

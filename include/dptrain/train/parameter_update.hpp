@@ -94,6 +94,7 @@ class AllreduceUpdate final : public ParameterUpdate {
   std::string save_checkpoint(const World& everyone, Checkpoint checkpoint, double local_loss,
                               const float* params, const CheckpointPlace& place) override;
   void restore(float* params, const Checkpoint& checkpoint) override;
+  void end_epoch(EpochMetrics& metrics) override;
 
  private:
   // --exact: every rank's largest |g| per tensor, agreed, and the verdict on the sums.
@@ -105,6 +106,7 @@ class AllreduceUpdate final : public ParameterUpdate {
   NonFiniteCheck check_;
   BucketedExchange exchange_;
   SumType sums_;
+  size_t maxima_ = 0;  // --exact: floats of the scales' max collective per step
 };
 
 }  // namespace dptrain

@@ -35,6 +35,14 @@ struct PsMetrics {
   size_t max_staleness = 0;             // most steps a worker was ahead of the slowest, seen
 };
 
+// What allreduce mode exchanges per step, per rank: the collectives (gradient buckets, and with
+// --exact the max collective of the scales) and the bytes they reduce; a ring sends
+// 2 (ranks - 1) / ranks of those bytes.
+struct AllreduceMetrics {
+  size_t collectives_per_step = 0;
+  size_t bytes_per_step = 0;
+};
+
 struct EpochMetrics {
   int epoch = 0;             // from 1
   size_t steps = 0;          // of the epoch
@@ -51,6 +59,7 @@ struct EpochMetrics {
   // Where this rank's time went this epoch, by trace::Phase (training and evaluation).
   std::array<double, trace::kPhases> phase_seconds{};
   std::optional<PsMetrics> ps;
+  std::optional<AllreduceMetrics> allreduce;
 };
 
 class TrainingObserver {
