@@ -153,10 +153,14 @@ int run_train(const TrainConfig& config, const World& world) {
   trainer->enable_stop_signals();
   if (trace_file) {
     const size_t layers = trainer->model().layer_count();
-    const size_t bucket_floats = config.bucket_kb.value_or(kDefaultBucketKb) * 1024 / sizeof(float);
+    const size_t bucket_elements =
+        config.bucket_kb.value_or(kDefaultBucketKb) * 1024 / sum_buffer_element_bytes(sums);
     const size_t buckets =
-        bucket_floats == 0 ? 1 : (parameters + bucket_floats - 1) / bucket_floats;
-    const size_t spans_per_step = 4 + 2 * layers + buckets;
+        bucket_elements == 0 ? 1 : (parameters + bucket_elements - 1) / bucket_elements;
+    // Per micro-batch: gather, forward and two per layer in backward; per step: the exchange,
+    // the scales' agreement, the optimizer and each bucket in flight.
+    const size_t spans_per_step =
+        trainer->gradient_sum().micro_batches() * (2 + 2 * layers) + 3 + buckets;
     trace::enable(static_cast<size_t>(config.epochs) * sampler.steps_per_epoch() * spans_per_step +
                   1000);
   }

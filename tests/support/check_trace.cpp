@@ -1,9 +1,10 @@
-// dptrain_check_trace STEPS LAYERS BUCKETS FILE...
+// dptrain_check_trace [--micro-batches M] [--exact] STEPS LAYERS BUCKETS FILE...
 // Checks --trace files: each is Chrome trace-event JSON with nothing dropped, names its rank as
 // a process, and holds, for every one of STEPS steps, one complete event per phase of the step
-// (the batch gather, forward, one backward event per layer, the exchange, the optimizer) and,
-// on the in-flight track, BUCKETS gradient buckets per step, with non-negative
-// durations that do not overlap within a phase and track. Exits 1 with the reason otherwise.
+// (M of them for the micro-batches' gather, forward and backward per layer; the exchange, with
+// --exact the agreement on the scales, the optimizer) and, on the in-flight track, BUCKETS
+// gradient buckets per step, with non-negative durations that do not overlap within a phase and
+// track. Exits 1 with the reason otherwise.
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -17,7 +18,15 @@ int fail(const std::string& file, const std::string& why) {
   return 1;
 }
 
-int check(const std::string& path, long steps, int layers, long buckets) {
+struct Expected {
+  long steps = 0;
+  int layers = 0;
+  long buckets = 0;
+  long micro_batches = 1;
+  bool exact = false;
+};
+
+int check(const std::string& path, const Expected& e) {
   std::ifstream file(path);
   if (!file) return fail(path, "cannot open");
   nlohmann::json trace;
@@ -46,13 +55,13 @@ int check(const std::string& path, long steps, int layers, long buckets) {
     ++count[name];
   }
   if (!named) return fail(path, "no process_name metadata");
-  std::map<std::string, long> expected = {{"gather batch", steps},
-                                          {"forward and loss", steps},
-                                          {"allreduce", steps},
-                                          {"check and Adam", steps},
-                                          {"gradient bucket", steps * buckets}};
-  for (int layer = 0; layer < layers; ++layer)
-    expected["backward layer" + std::to_string(layer)] = steps;
+  const long passes = e.steps * e.micro_batches;
+  std::map<std::string, long> expected = {
+      {"gather batch", passes},    {"forward and loss", passes},
+      {"allreduce", e.steps},      {"agree on scales", e.exact ? e.steps : 0},
+      {"check and Adam", e.steps}, {"gradient bucket", e.steps * e.buckets}};
+  for (int layer = 0; layer < e.layers; ++layer)
+    expected["backward layer" + std::to_string(layer)] = passes;
   for (const auto& [name, n] : expected)
     if (count[name] != n)
       return fail(path, "'" + name + "': " + std::to_string(count[name]) + " events, expected " +
@@ -63,15 +72,30 @@ int check(const std::string& path, long steps, int layers, long buckets) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 5) {
-    std::fprintf(stderr, "usage: dptrain_check_trace STEPS LAYERS BUCKETS FILE...\n");
+  Expected expected;
+  int next = 1;
+  for (; next < argc && std::string(argv[next]).starts_with("--"); ++next) {
+    const std::string flag = argv[next];
+    if (flag == "--exact") {
+      expected.exact = true;
+    } else if (flag == "--micro-batches" && next + 1 < argc) {
+      expected.micro_batches = std::stol(argv[++next]);
+    } else {
+      next = argc;  // the usage below
+    }
+  }
+  if (argc - next < 4) {
+    std::fprintf(stderr,
+                 "usage: dptrain_check_trace [--micro-batches M] [--exact] STEPS LAYERS BUCKETS "
+                 "FILE...\n");
     return 1;
   }
-  const long steps = std::stol(argv[1]);
-  const int layers = std::stoi(argv[2]);
-  const long buckets = std::stol(argv[3]);
-  for (int i = 4; i < argc; ++i)
-    if (check(argv[i], steps, layers, buckets) != 0) return 1;
-  std::printf("check_trace: %d file(s), %ld steps each, all phases present\n", argc - 4, steps);
+  expected.steps = std::stol(argv[next]);
+  expected.layers = std::stoi(argv[next + 1]);
+  expected.buckets = std::stol(argv[next + 2]);
+  for (int i = next + 3; i < argc; ++i)
+    if (check(argv[i], expected) != 0) return 1;
+  std::printf("check_trace: %d file(s), %ld steps each, all phases present\n", argc - next - 3,
+              expected.steps);
   return 0;
 }
