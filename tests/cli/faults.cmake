@@ -134,6 +134,14 @@ with_fault(cli_nonfinite_aborts nonfinite-gradient:1:7)
 dptrain_expect(cli_nonfinite_skips 0 "1 step.s. skipped for non-finite gradients"
                ${fault_run} --on-nonfinite skip)
 with_fault(cli_nonfinite_skips nonfinite-gradient:1:7)
+# With --exact the agreed maxima of the scales carry the NaN (as an infinity) to every rank.
+dptrain_expect(cli_exact_nonfinite_aborts 1
+               "^dptrain: error: step 7: non-finite gradient .NaN or infinity. in layer0/weight .--on-nonfinite abort.$"
+               ${fault_run} --exact --micro-batch 4)
+with_fault(cli_exact_nonfinite_aborts nonfinite-gradient:1:7)
+dptrain_expect(cli_exact_nonfinite_skips 0 "1 step.s. skipped for non-finite gradients"
+               ${fault_run} --exact --on-nonfinite skip)
+with_fault(cli_exact_nonfinite_skips nonfinite-gradient:1:7)
 dptrain_expect(cli_replica_check_names_the_diverged_rank 1
                "^dptrain: error: step 10: replica check failed .--check-replicas-every.: the parameters of rank.s. 1 differ from rank 0's$"
                ${fault_run} --check-replicas-every 5)
@@ -153,6 +161,16 @@ dptrain_expect(cli_ps_nonfinite_skips 0
                "^dptrain: warning: rank 0 .a parameter server.: step 7: non-finite gradient .* step skipped"
                ${ps_fault_run} --on-nonfinite skip)
 with_fault(cli_ps_nonfinite_skips nonfinite-gradient:2:7)
+
+# With --exact every rank of the job knows from the maxima: all stop, or all skip, alike.
+dptrain_expect(cli_ps_exact_nonfinite_aborts 1
+               "^dptrain: error: step 7: non-finite gradient .NaN or infinity. in layer0/weight .--on-nonfinite abort.$"
+               ${ps_fault_run} --exact)
+with_fault(cli_ps_exact_nonfinite_aborts nonfinite-gradient:2:7)
+dptrain_expect(cli_ps_exact_nonfinite_skips 0
+               "^dptrain: warning: step 7: non-finite gradient .* step skipped"
+               ${ps_fault_run} --exact --on-nonfinite skip)
+with_fault(cli_ps_exact_nonfinite_skips nonfinite-gradient:2:7)
 
 # The launchers.
 dptrain_expect(cli_launch_local 0 "^epoch 1/1 " ${PROJECT_SOURCE_DIR}/launch/dptrain-local
