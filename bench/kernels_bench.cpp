@@ -2,7 +2,8 @@
 // for the same work: a whole model's forward and backward (the MLPs and the CNN) against bare
 // cblas_sgemm of each GEMM shape its step issues (bench/step-breakdown.sh and cnn-runs.sh add
 // them up into the step's limit), the CNN's im2col, col2im and pooling, softmax cross-entropy,
-// Adam, the batch gather. Run:
+// Adam, the batch gather, and --exact's fixed-point conversions beside Adam over as many
+// elements. Run:
 //   build/bench/dptrain_kernels_bench --benchmark_counters_tabular=true
 // Threads: one (OPENBLAS_NUM_THREADS has no effect; each benchmark sets its own).
 #include <benchmark/benchmark.h>
@@ -216,6 +217,38 @@ void AdamUpdate(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * 7 * sizeof(float)));
 }
 BENCHMARK(AdamUpdate)->Arg(50890)->Arg(1863690);
+
+// --exact's extra work per micro-batch (rounding every gradient to int64, accumulating, taking
+// the maximum) and per step (back to float), to read against AdamUpdate over as many elements.
+void ToFixedPoint(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  CpuBackend backend(1);
+  const std::vector<float> grads = random_floats(n, 8);
+  std::vector<int64_t> sums(n, 0);
+  float largest = 0.0f;
+  for (auto _ : state) {
+    backend.to_fixed_point(grads.data(), n, 0x1p50, /*accumulate=*/true, sums.data(), &largest);
+    benchmark::DoNotOptimize(sums.data());
+  }
+  // g read; the sums read and written.
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * 20));
+}
+BENCHMARK(ToFixedPoint)->Arg(50890)->Arg(1863690);
+
+void FromFixedPoint(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  CpuBackend backend(1);
+  std::vector<int64_t> sums(n);
+  for (size_t i = 0; i < n; ++i)
+    sums[i] = static_cast<int64_t>(random::mix64(i)) >> 12;
+  std::vector<float> grads(n);
+  for (auto _ : state) {
+    backend.from_fixed_point(sums.data(), n, 0x1p-50, grads.data());
+    benchmark::DoNotOptimize(grads.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * 12));
+}
+BENCHMARK(FromFixedPoint)->Arg(50890)->Arg(1863690);
 
 void GatherBatch(benchmark::State& state) {
   const int rows = static_cast<int>(state.range(0));

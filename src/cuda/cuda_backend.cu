@@ -106,28 +106,27 @@ __global__ void add_kernel(float* target, const float* source, size_t n) {
 }
 
 // Each element rounded on its own (no order to keep); the block's largest magnitude by a tree in
-// shared memory, then one atomicMax per block on the float's bits, which order non-negative
-// floats as integers do. A maximum is the same whatever order the blocks arrive in.
+// shared memory, then one atomicMax per block, on the bits of the magnitudes, which order as the
+// non-negative floats do. A maximum is the same whatever order the blocks arrive in.
 __global__ void to_fixed_point_kernel(const float* g, size_t n, double scale, bool accumulate,
                                       int64_t* acc, float* max_magnitude) {
-  __shared__ float largest[kThreads];
-  float mine = 0.0f;
+  __shared__ unsigned int largest[kThreads];
+  unsigned int mine = 0;
   DPTRAIN_FOR_EACH(i, n) {
     const int64_t q = ew::to_fixed_point(g[i], scale);
     acc[i] = accumulate ? static_cast<int64_t>(static_cast<unsigned long long>(acc[i]) +
                                                static_cast<unsigned long long>(q))
                         : q;
-    mine = fmaxf(mine, ew::magnitude_for_max(g[i]));
+    mine = max(mine, ew::magnitude_bits(g[i]));
   }
   largest[threadIdx.x] = mine;
   __syncthreads();
   for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
     if (threadIdx.x < half)
-      largest[threadIdx.x] = fmaxf(largest[threadIdx.x], largest[threadIdx.x + half]);
+      largest[threadIdx.x] = max(largest[threadIdx.x], largest[threadIdx.x + half]);
     __syncthreads();
   }
-  if (threadIdx.x == 0)
-    atomicMax(reinterpret_cast<unsigned int*>(max_magnitude), __float_as_uint(largest[0]));
+  if (threadIdx.x == 0) atomicMax(reinterpret_cast<unsigned int*>(max_magnitude), largest[0]);
 }
 
 __global__ void from_fixed_point_kernel(const int64_t* acc, size_t n, double inverse_scale,

@@ -1,6 +1,5 @@
 // --exact's fixed-point sums: the element conversions, the agreed scales, and GradientSum on the
 // CPU backend, whose integer sums must not depend on how micro-batches are grouped or ordered.
-#include "dptrain/core/error.hpp"
 #include "dptrain/core/fixed_point.hpp"
 
 #include <gtest/gtest.h>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "dptrain/backend/cpu_backend.hpp"
+#include "dptrain/core/error.hpp"
 #include "dptrain/train/fixed_point_scales.hpp"
 #include "dptrain/train/gradient_sum.hpp"
 #include "support/numeric_checks.hpp"
@@ -49,12 +49,44 @@ TEST(FixedPointElements, BackToFloatRoundsOnce) {
   EXPECT_EQ(ew::from_fixed_point((int64_t{1} << 24) + 3, 1.0), 16777220.0f);
 }
 
-TEST(FixedPointElements, MagnitudesForTheMaximumCountNaNAsInfinite) {
-  EXPECT_EQ(ew::magnitude_for_max(-2.0f), 2.0f);
-  EXPECT_EQ(ew::magnitude_for_max(std::numeric_limits<float>::quiet_NaN()),
-            std::numeric_limits<float>::infinity());
-  EXPECT_EQ(ew::magnitude_for_max(-std::numeric_limits<float>::infinity()),
-            std::numeric_limits<float>::infinity());
+TEST(FixedPointElements, MagnitudeBitsOrderLikeTheMagnitudesAndCountNaNAsInfinite) {
+  EXPECT_EQ(ew::float_of_bits(ew::magnitude_bits(-2.0f)), 2.0f);
+  EXPECT_LT(ew::magnitude_bits(0.5f), ew::magnitude_bits(-0.75f));
+  EXPECT_LT(ew::magnitude_bits(0x1p-149f), ew::magnitude_bits(0x1p-126f));
+  EXPECT_EQ(ew::magnitude_bits(-0.0f), 0u);
+  const float infinity = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(ew::float_of_bits(ew::magnitude_bits(std::numeric_limits<float>::quiet_NaN())),
+            infinity);
+  EXPECT_EQ(ew::float_of_bits(ew::magnitude_bits(-infinity)), infinity);
+}
+
+// The conversions avoid int64 instructions (so that AVX2 vectorises them): they must still be
+// llrint and a cast, bit for bit, over every kind of float, scale and integer.
+TEST(FixedPointElements, ConversionsAreLlrintAndACastBitForBit) {
+  uint64_t state = 12345;
+  const auto next = [&state] {  // splitmix64
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  for (int round = 0; round < 200; ++round) {
+    const double scale = std::ldexp(1.0, static_cast<int>(next() % 240) - 120);
+    for (int i = 0; i < 5000; ++i) {
+      float g = ew::float_of_bits(static_cast<uint32_t>(next()));  // any float, NaNs included
+      if (i % 3 == 0)  // halves and quarters near the scale: ties to round
+        g = std::ldexp(static_cast<float>(static_cast<int>(next() % 4001) - 2000) * 0.25f,
+                       static_cast<int>(next() % 50) - 25);
+      const double scaled = static_cast<double>(g) * scale;
+      const int64_t expected = std::abs(scaled) <= 0x1p62 ? std::llrint(scaled) : 0;
+      ASSERT_EQ(ew::to_fixed_point(g, scale), expected) << std::hexfloat << g << " * " << scale;
+      const int64_t q = static_cast<int64_t>(next()) >> (next() % 64);
+      const float back = static_cast<float>(static_cast<double>(q) * (1.0 / scale));
+      ASSERT_EQ(ew::magnitude_bits(ew::from_fixed_point(q, 1.0 / scale)), ew::magnitude_bits(back))
+          << q << " / " << scale;
+      ASSERT_EQ(std::signbit(ew::from_fixed_point(q, 1.0 / scale)), std::signbit(back)) << q;
+    }
+  }
 }
 
 ParameterLayout two_tensors() {

@@ -70,7 +70,7 @@ class Backend {
 
   // --exact's fixed-point sums (core/fixed_point.hpp), for the n elements of one tensor's range:
   // acc[i] = ew::to_fixed_point(g[i], scale), plus acc[i]'s previous value if `accumulate`; and
-  // *max_magnitude = the largest of itself and every ew::magnitude_for_max(g[i]).
+  // *max_magnitude = the largest of itself and every |g[i]| (ew::magnitude_bits: NaN as infinity).
   virtual void to_fixed_point(const float* g, size_t n, double scale, bool accumulate, int64_t* acc,
                               float* max_magnitude) = 0;
   // g[i] = ew::from_fixed_point(acc[i], inverse_scale).

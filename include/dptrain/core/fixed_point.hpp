@@ -6,9 +6,17 @@
 // exactly and so in any order; the sum becomes a float again as sum * 2^-k. Every operation
 // below is exact or correctly rounded in IEEE-754 (a float times a power of two in double is
 // exact; the roundings are to nearest, ties to even), so the CPU and CUDA give the same bits.
+//
+// The conversions between double and int64 go through the bits of doubles near 1.5 * 2^52
+// (whose last 52 bits are an integer's) instead of a conversion instruction: x86 has none for
+// packed int64 before AVX-512, so this is what lets the CPU loops run 4 elements at a time on
+// AVX2. The results are those of llrint and of an int64-to-double cast, bit for bit (tested).
+// Every product below is by a power of two, hence exact, so fusing it into an FMA (as nvcc may)
+// changes nothing.
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "dptrain/core/host_device.hpp"
 
@@ -19,26 +27,79 @@ namespace dptrain::ew {
 // within 2^kFixedPointBits < 2^63 (FixedPointScales).
 inline constexpr int kFixedPointBits = 62;
 
+DPTRAIN_HD uint64_t bits_of(double v) {
+#if defined(__CUDA_ARCH__)
+  return static_cast<uint64_t>(__double_as_longlong(v));
+#else
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return bits;
+#endif
+}
+
+DPTRAIN_HD double double_of(uint64_t bits) {
+#if defined(__CUDA_ARCH__)
+  return __longlong_as_double(static_cast<long long>(bits));
+#else
+  double v;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+#endif
+}
+
+// 1.5 * 2^52: adding it to a double of magnitude below 2^51 rounds that to an integer (to
+// nearest, ties to even) held in the sum's low bits.
+inline constexpr double kIntegerMagic = 6755399441055744.0;
+
 // round(g * scale) for a power-of-two scale. Values out of range (a scale the step's gradients
 // outgrew, which the ranks detect from their maxima and answer by recomputing the step with a
 // larger scale) and NaNs become 0, so that the conversion is never undefined.
 DPTRAIN_HD int64_t to_fixed_point(float g, double scale) {
   const double scaled = static_cast<double>(g) * scale;
-  const double limit = 4611686018427387904.0;  // 2^62
-  return (scaled <= limit && scaled >= -limit) ? llrint(scaled) : 0;
+  const uint64_t keep = 0 - static_cast<uint64_t>(fabs(scaled) <= 4611686018427387904.0);  // 2^62
+  const double t = double_of(bits_of(scaled) & keep);
+  // t = high * 2^32 + low with high = round(t / 2^32), |low| <= 2^31 exact; both below 2^51.
+  const double shifted = t * 0x1p-32 + kIntegerMagic;
+  const double high = shifted - kIntegerMagic;
+  const double low = t - high * 0x1p32;
+  const uint64_t high_integer = bits_of(shifted) - bits_of(kIntegerMagic);
+  const uint64_t low_integer = bits_of(low + kIntegerMagic) - bits_of(kIntegerMagic);
+  return static_cast<int64_t>((high_integer << 32) + low_integer);
 }
 
-// The sum of fixed-point values as a float: rounded to double (exact below 2^53), scaled by the
-// power of two 1/scale (exact), rounded to float.
+// The sum of fixed-point values as a float: q as a double (rounded once: exact below 2^53),
+// scaled by the power of two 1/scale (exact), rounded to float.
 DPTRAIN_HD float from_fixed_point(int64_t q, double inverse_scale) {
-  return static_cast<float>(static_cast<double>(q) * inverse_scale);
+  // q = high * 2^32 + low, high signed and low unsigned 32-bit, each exact in a double; their sum
+  // rounds once, as a cast of q would.
+  const double high =
+      double_of(bits_of(kIntegerMagic) + static_cast<uint64_t>(q >> 32)) - kIntegerMagic;
+  const double low = double_of(bits_of(0x1p52) | (static_cast<uint64_t>(q) & 0xffffffffu)) - 0x1p52;
+  return static_cast<float>((high * 0x1p32 + low) * inverse_scale);
 }
 
-// |g| for the largest-magnitude collective that agrees on the scales; a NaN counts as infinite,
-// so that a non-finite gradient anywhere shows in the maximum.
-DPTRAIN_HD float magnitude_for_max(float g) {
-  const float a = fabsf(g);
-  return a <= 3.40282347e+38f ? a : INFINITY;
+// The bits of |g| for the largest-magnitude collective that agrees on the scales: non-negative
+// floats order as their bits do, so maxima can be taken on integers (as CUDA's atomicMax does);
+// a NaN counts as infinite, so that a non-finite gradient anywhere shows in the maximum.
+DPTRAIN_HD uint32_t magnitude_bits(float g) {
+#if defined(__CUDA_ARCH__)
+  const uint32_t bits = __float_as_uint(g) & 0x7fffffffu;
+#else
+  uint32_t bits;
+  std::memcpy(&bits, &g, sizeof bits);
+  bits &= 0x7fffffffu;
+#endif
+  return bits < 0x7f800000u ? bits : 0x7f800000u;  // infinity
+}
+
+DPTRAIN_HD float float_of_bits(uint32_t bits) {
+#if defined(__CUDA_ARCH__)
+  return __uint_as_float(bits);
+#else
+  float v;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+#endif
 }
 
 }  // namespace dptrain::ew
