@@ -32,9 +32,9 @@ TEST(ExactEquivalence, MicroBatchesWithinRanksMatchOneRank) {
                                                ExactCase{.rows_per_rank = 16, .micro_batch = 8});
 }
 
-// OpenBLAS's bits depend on its thread count on some kernel sets (Haswell's: 1, 2 and 3 threads
-// give three different products of the same matrices), so the guarantee holds for one thread
-// count on every run (README, "Reproducibility"): here 2 on every rank and on the one rank.
+// OpenBLAS's bits depend on its thread count on some kernel sets (Haswell's: 2 threads give other
+// bits than 1 for the same product, bench/blas_thread_bits.cpp), so the guarantee holds for one
+// thread count on every run (README, "Reproducibility"): here 2 on every rank and on the one rank.
 TEST(ExactEquivalence, TwoBlasThreadsEverywhereMatchToo) {
   testing::expect_exact_n_ranks_match_one_rank(TestDevice::cpu, ExactCase{.threads = 2});
 }
