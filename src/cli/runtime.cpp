@@ -55,10 +55,14 @@ Runtime make_runtime(const TrainConfig& config, const World& everyone, const Wor
 #if defined(DPTRAIN_HAVE_CUDA)
     if (choice.cuda) {
       runtime.backend = cuda::make_backend(choice.device, config.precision);
+      runtime.kind = Runtime::Kind::cuda;
+      runtime.units = choice.device;
       return;
     }
 #endif
-    runtime.backend = std::make_unique<CpuBackend>(blas_threads(config, everyone));
+    runtime.kind = Runtime::Kind::cpu;
+    runtime.units = blas_threads(config, everyone);
+    runtime.backend = std::make_unique<CpuBackend>(runtime.units);
   });
   if (is_server || config.mode == TrainMode::ps) return runtime;
 #if defined(DPTRAIN_HAVE_CUDA)

@@ -17,6 +17,10 @@ struct Runtime {
   std::unique_ptr<Backend> backend;
   std::unique_ptr<Communicator> communicator;
   std::string device;  // one line: what was chosen, and why
+  // What this rank computes on, for the per-host placement lines: a CUDA device's index, or the
+  // CPU's BLAS threads; a parameter server neither.
+  enum class Kind { cpu, cuda, server } kind = Kind::server;
+  int units = 0;  // BLAS threads or the device index
 };
 
 // Collective over `everyone`. Chooses the device of every replica (choose_device, by the rank's

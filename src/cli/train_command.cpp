@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "dptrain/comm/host_layout.hpp"
 #include "dptrain/comm/mpi_check.hpp"
 #include "dptrain/comm/watchdog.hpp"
 #include "dptrain/core/error.hpp"
@@ -44,6 +45,47 @@ class RoleCommunicator {
  private:
   MPI_Comm comm_ = MPI_COMM_NULL;
 };
+
+// Collective: what every rank computes on, host by host, as each host chose for its own ranks
+// (BLAS threads from its cores and ranks, the CUDA device from the local rank):
+//   h1: ranks 0-1: cpu, 1 BLAS thread each; h2: rank 2: server, rank 3: cpu, 2 BLAS threads
+std::string describe_placement(const World& world, const HostLayout& hosts,
+                               const Runtime& runtime) {
+  const uint64_t mine =
+      static_cast<uint64_t>(runtime.kind) << 32 | static_cast<uint32_t>(runtime.units);
+  const std::vector<uint64_t> all = world.all_gather(mine);
+  // What a group of `count` ranks with the same code computes on.
+  const auto what = [](uint64_t code, size_t count) -> std::string {
+    const int units = static_cast<int>(code & 0xffffffffu);
+    switch (static_cast<Runtime::Kind>(code >> 32)) {
+      case Runtime::Kind::cuda:
+        return "cuda:" + std::to_string(units);
+      case Runtime::Kind::cpu:
+        return "cpu, " + std::to_string(units) + " BLAS thread" + (units == 1 ? "" : "s") +
+               (count > 1 ? " each" : "");
+      default:
+        return count > 1 ? "parameter servers" : "parameter server";
+    }
+  };
+  std::string line;
+  for (size_t host = 0; host < hosts.hosts(); ++host) {
+    const std::vector<int> ranks = hosts.ranks_on(host);
+    std::string groups;
+    for (size_t i = 0; i < ranks.size();) {
+      size_t j = i;
+      while (j + 1 < ranks.size() &&
+             all[static_cast<size_t>(ranks[j + 1])] == all[static_cast<size_t>(ranks[i])])
+        ++j;
+      const std::vector<int> group(ranks.begin() + static_cast<ptrdiff_t>(i),
+                                   ranks.begin() + static_cast<ptrdiff_t>(j) + 1);
+      groups += std::string(groups.empty() ? "" : ", ") + (group.size() > 1 ? "ranks " : "rank ") +
+                rank_ranges(group) + ": " + what(all[static_cast<size_t>(ranks[i])], group.size());
+      i = j + 1;
+    }
+    line += (line.empty() ? "" : "; ") + hosts.host_name(host) + ": " + groups;
+  }
+  return line;
+}
 
 // How each step's gradients are formed and summed (README, "Reproducibility").
 void print_gradient_sums(const GradientSum& sum, int micro_rows, size_t global_batch) {
@@ -95,6 +137,9 @@ int run_train(const TrainConfig& config, const World& world) {
       trace_file = std::make_unique<TraceFile>(config.trace_path, world.rank(), config.overwrite);
   });
   const Runtime runtime = make_runtime(config, world, replicas, is_server);
+  // Collective over every rank, servers too, before they part.
+  const HostLayout hosts(world);
+  const std::string placement = describe_placement(world, hosts, runtime);
   install_stop_handlers();
   if (is_server) {
     try {
@@ -117,8 +162,9 @@ int run_train(const TrainConfig& config, const World& world) {
     update = std::make_unique<AllreduceUpdate>(
         *runtime.communicator, *runtime.backend, parameters, config.adam, nonfinite_check,
         config.bucket_kb.value_or(kDefaultBucketKb) * 1024, sums);
-  printf0("dptrain: %d rank(s), %d on this node; device: %s\n", world.size(), world.local_size(),
+  printf0("dptrain: %d rank(s) on %s; device: %s\n", world.size(), hosts.describe().c_str(),
           runtime.device.c_str());
+  printf0("placement: %s\n", placement.c_str());
   printf0("backend %s; gradients: %s\n", runtime.backend->name().c_str(), update->name().c_str());
 
   const std::unique_ptr<Trainer> trainer =
