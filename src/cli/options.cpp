@@ -154,6 +154,12 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   command
+      .add_option("--stall-warning", config.stall_warning_seconds,
+                  "Seconds a rank waits in a collective before the lowest rank waiting names, in "
+                  "a warning, the ranks (and their hosts) it has not heard from; 0: never")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command
       .add_option("--nccl-init-timeout", config.nccl_init_timeout_seconds,
                   "Seconds NCCL may take to connect the ranks before the run gives up")
       ->check(CLI::PositiveNumber)

@@ -139,6 +139,9 @@ int run_train(const TrainConfig& config, const World& world) {
   const Runtime runtime = make_runtime(config, world, replicas, is_server);
   // Collective over every rank, servers too, before they part.
   const HostLayout hosts(world);
+  watchdog::set_warning_after(config.stall_warning_seconds);
+  watchdog::set_hosts(hosts.host_indices(),
+                      [hosts](const std::vector<int>& ranks) { return hosts.name_ranks(ranks); });
   const std::string placement = describe_placement(world, hosts, runtime);
   install_stop_handlers();
   if (is_server) {

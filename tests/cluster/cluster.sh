@@ -8,7 +8,8 @@
 # namespaces this script made, so no packet leaves them.
 #
 #   cluster.sh up DIR HOSTS      make h1..hHOSTS and the head; DIR holds the state (must be new)
-#   cluster.sh head DIR CMD...   run CMD on the head, with mpirun's cluster options in $MPIRUN_ARGS
+#   cluster.sh head DIR CMD...   run CMD on the head, with mpirun's options for the cluster in
+#                                $MPIRUN_ARGS (and those to reach it in $MPIRUN_NETWORK_ARGS)
 #   cluster.sh on DIR HOST CMD...  run CMD on host HOST (h1...)
 #   cluster.sh link DIR HOST up|down|blackhole|clear|rate RATE
 #                                change HOST's link: carrier down or up, drop every packet
@@ -98,22 +99,35 @@ head_cmd() {
   local dir=$1
   shift
   state "$dir"
-  export MPIRUN_ARGS="--hostfile $dir/hostfile --mca plm_rsh_agent $dir/agent --mca pml ob1 \
+  # How to reach the hosts: the agent, TCP on the cluster's subnet, shared memory within a host.
+  export MPIRUN_NETWORK_ARGS="--mca plm_rsh_agent $dir/agent --mca pml ob1 \
 --mca btl self,vader,tcp --mca oob_tcp_if_include $subnet.0/24 --mca btl_tcp_if_include $subnet.0/24 \
---mca orte_tmpdir_base $dir/tmp --bind-to none"
+--mca orte_tmpdir_base $dir/tmp"
+  # And the rest of what launch/dptrain-hosts sets: the keepalive lets mpirun notice a lost host
+  # in about 11 s, not 480 (README, "Many hosts"); no binding, the hosts share this machine's cores.
+  export MPIRUN_ARGS="--hostfile $dir/hostfile $MPIRUN_NETWORK_ARGS \
+--mca oob_tcp_keepalive_time 5 --mca oob_tcp_keepalive_intvl 2 --mca oob_tcp_keepalive_probes 3 \
+--bind-to none"
   enter "$dir" head "$@"
 }
 
+# A host's link is its veth: the switch's end (traffic to the host) and the host's eth0 (traffic
+# from it). Qdiscs go on both ends, so that a blackhole or a rate holds both ways.
 link() {
   local dir=$1 name=$2 what=$3
   state "$dir"
-  local device="dpt${token}$name" switch
-  switch=$(ns switch)
+  local device="dpt${token}$name" switch host
+  switch=$(ns switch) host=$(ns "$name")
+  both() {  # both VERB [QDISC...]
+    local verb=$1
+    shift
+    tc -n "$switch" qdisc "$verb" dev "$device" root "$@" && tc -n "$host" qdisc "$verb" dev eth0 root "$@"
+  }
   case "$what" in
     up | down) ip -n "$switch" link set "$device" "$what" ;;
-    blackhole) tc -n "$switch" qdisc replace dev "$device" root blackhole ;;
-    clear) tc -n "$switch" qdisc del dev "$device" root 2>/dev/null || true ;;
-    rate) tc -n "$switch" qdisc replace dev "$device" root tbf rate "$4" burst 256kb latency 20ms ;;
+    blackhole) both replace blackhole ;;
+    clear) both del 2>/dev/null || true ;;
+    rate) both replace tbf rate "$4" burst 256kb latency 20ms ;;
     *) die "link: up, down, blackhole, clear or rate RATE" ;;
   esac
 }

@@ -20,6 +20,8 @@ class HostLayout {
   const std::string& host_of(int rank) const {
     return names_[host_index_[static_cast<size_t>(rank)]];
   }
+  // Each rank's host, by rank.
+  std::vector<int> host_indices() const { return {host_index_.begin(), host_index_.end()}; }
   // The ranks on `host`, in order.
   std::vector<int> ranks_on(size_t host) const;
 

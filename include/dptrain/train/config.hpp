@@ -35,6 +35,7 @@ struct TrainConfig {
   GemmPrecision precision = GemmPrecision::fp32;
   double nccl_init_timeout_seconds = 120.0;
   double collective_timeout_seconds = 300.0;  // the collective watchdog's limit
+  double stall_warning_seconds = 5.0;         // when it names the ranks not heard from; 0: never
   std::string checkpoint_dir;                 // none: no checkpoints
   int64_t checkpoint_every = 0;               // steps; 0: at the end of every epoch only
   int keep_checkpoints = 3;
