@@ -34,6 +34,9 @@ class GradientSum {
   // micro_batches: this rank's per step; micro_batches_per_step: all ranks' together (M).
   GradientSum(Backend& backend, const ParameterLayout& layout, size_t micro_batches,
               size_t micro_batches_per_step, bool exact);
+  // Its listener refers to it: it stays where it was made.
+  GradientSum(const GradientSum&) = delete;
+  GradientSum& operator=(const GradientSum&) = delete;
 
   bool exact() const { return exact_; }
   size_t micro_batches() const { return micro_batches_; }
