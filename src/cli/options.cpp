@@ -156,7 +156,9 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
   command
       .add_option("--stall-warning", config.stall_warning_seconds,
                   "Seconds a rank waits in a collective before the lowest rank waiting names, in "
-                  "a warning, the ranks (and their hosts) it has not heard from; 0: never")
+                  "a warning, the ranks (and their hosts) it has not heard from; a rank that hears "
+                  "from no other host for 3 such rounds exits (its network is taken for lost); "
+                  "0: neither")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   command

@@ -156,7 +156,9 @@ Round report_round(const char* what, double grace, Clock::time_point since, Done
 
 // This rank has heard from no other host for kIsolatedRounds rounds: its own network is gone,
 // and with it the launcher's reach. It says so locally and exits; MPI_Abort would wait for a
-// launcher it cannot reach.
+// launcher it cannot reach. The one case it mistakes: every rank of every other host busy
+// outside any collective for that long (a lone rank 0 writing a very large checkpoint); a
+// larger --stall-warning stretches the rounds, 0 turns the check off.
 [[noreturn]] void exit_isolated(const char* what, const Round& round, double seconds) {
   const State& s = state();
   std::fprintf(stderr,
@@ -177,10 +179,14 @@ void poll(Done&& done, const char* what) {
   ++s.waits;
   if (done()) return;
   const Clock::time_point begun = Clock::now();
-  const Clock::time_point limit = after(s.timeout_seconds);
+  const auto in = [begun](double seconds) {
+    return begun +
+           std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  };
+  const Clock::time_point limit = in(s.timeout_seconds);
   const bool reports =
       s.warning_seconds > 0 && s.warning_seconds < s.timeout_seconds && s.reports != MPI_COMM_NULL;
-  Clock::time_point next_round = after(s.warning_seconds);
+  Clock::time_point next_round = in(s.warning_seconds);
   int rounds = 0, isolated_rounds = 0;
   for (uint32_t spins = 1;; ++spins) {
     if (done()) return;

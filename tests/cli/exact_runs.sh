@@ -20,11 +20,7 @@ train() {  # train NAME RANKS ARGS...
     --progress off --checkpoint-dir "$work/$name" "$@" >"$work/$name.log" 2>&1 ||
     { cat "$work/$name.log"; echo "FAIL: the run $name failed"; exit 1; }
 }
-same_state() {  # same_state CHECKPOINT CHECKPOINT
-  for group in /model /optimizer; do
-    h5diff "$1" "$2" "$group" || { echo "FAIL: $group of $1 and $2 differ"; exit 1; }
-  done
-}
+source "$(dirname "$0")/../support/same_state.sh"
 
 train four 4 --batch-size 32 --checkpoint-every 200 --keep-checkpoints 10
 train two 2 --batch-size 64 --micro-batch 32

@@ -13,13 +13,12 @@ train_on_cluster() {
   grep -E "^(dptrain|placement): " "$CLUSTER/$name.log"
 }
 
-# same_state A B: the last checkpoints of runs A and B hold the same /model and /optimizer.
-same_state() {
+source "$(dirname "${BASH_SOURCE[0]}")/../support/same_state.sh"
+
+# same_runs A B: the last checkpoints of runs A and B hold the same /model and /optimizer.
+same_runs() {
   local last
   last=$(ls "$CLUSTER/$1" | sort | tail -n 1)
-  for group in /model /optimizer; do
-    h5diff "$CLUSTER/$1/$last" "$CLUSTER/$2/$last" "$group" ||
-      { echo "FAIL: $group of $1 and $2 differ ($last)"; exit 1; }
-  done
+  same_state "$CLUSTER/$1/$last" "$CLUSTER/$2/$last"
   echo "PASS: $1 and $2 end bitwise equal ($last)"
 }

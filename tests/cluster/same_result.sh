@@ -12,10 +12,10 @@ source "$(dirname "$0")/lib.sh"
 run() { train_on_cluster "$1" "$2" "$3" "$dptrain" "$data" --seed 7 "${@:4}"; }
 run across2 2 1 --batch-size 16
 run one_host2 2 2 --batch-size 16
-same_state across2 one_host2
+same_runs across2 one_host2
 run across4 4 2 --batch-size 8
 run one_host4 4 4 --batch-size 8
-same_state across4 one_host4
+same_runs across4 one_host4
 run exact_across4 4 2 --batch-size 8 --exact
 run exact_one_rank 1 1 --batch-size 32 --micro-batch 8 --exact
-same_state exact_across4 exact_one_rank
+same_runs exact_across4 exact_one_rank

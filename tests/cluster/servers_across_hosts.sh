@@ -13,8 +13,8 @@ for exact in "" --exact; do
   tag=${exact:+exact_}
   run "${tag}servers_on_h1" 4 2 --batch-size 8 --mode ps --ps-servers 2 $exact
   run "${tag}one_rank_2" 1 1 --batch-size 16 --micro-batch 8 $exact
-  same_state "${tag}servers_on_h1" "${tag}one_rank_2"
+  same_runs "${tag}servers_on_h1" "${tag}one_rank_2"
   run "${tag}workers_on_both" 4 2 --batch-size 8 --mode ps $exact
   run "${tag}one_rank_3" 1 1 --batch-size 24 --micro-batch 8 $exact
-  same_state "${tag}workers_on_both" "${tag}one_rank_3"
+  same_runs "${tag}workers_on_both" "${tag}one_rank_3"
 done
