@@ -112,6 +112,11 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
                      "each started as soon as backward has made it final; 0: one allreduce after "
                      "backward (default " +
                          std::to_string(kDefaultBucketKb) + ")");
+  add_choice(command, "--exchange-dtype", config.exchange_dtype,
+             {{"fp32", WireFormat::fp32}, {"bf16", WireFormat::bf16}, {"fp16", WireFormat::fp16}},
+             "With --mode allreduce on CPUs: send gradients as fp32, or narrowed to bf16 or fp16 "
+             "(half the bytes; sums stay in fp32, results stay identical on every rank; README, "
+             "\"Many hosts\")");
   command.add_option("--ps-servers", config.ps_servers,
                      "With --mode ps: the first K ranks serve parameters (default 1)");
   command.add_flag("--ps-async", config.ps_async,
@@ -194,6 +199,12 @@ void validate(const TrainConfig& config, int world_size) {
   require(!(config.exact && config.mode == TrainMode::ps && config.ps_async),
           "--exact needs synchronous parameter servers: asynchronous ones apply each worker's "
           "gradient as it arrives, so the result depends on the order of arrival");
+  require(!(config.exact && config.exchange_dtype != WireFormat::fp32),
+          std::string("--exchange-dtype ") + wire_format_name(config.exchange_dtype) +
+              " cannot go with --exact: --exact sends 64-bit integer sums, whose exactness is "
+              "what makes its result independent of the ranks");
+  require(!(config.mode == TrainMode::ps && config.exchange_dtype != WireFormat::fp32),
+          "--exchange-dtype is for --mode allreduce; parameter servers get fp32 gradients");
   require(!config.resume || !config.checkpoint_dir.empty(), "--resume needs --checkpoint-dir");
   require(!config.allow_resize || config.resume, "--allow-resize goes with --resume");
   if (config.mode == TrainMode::ps && config.ps_async) {

@@ -67,12 +67,18 @@ Runtime make_runtime(const TrainConfig& config, const World& everyone, const Wor
   if (is_server || config.mode == TrainMode::ps) return runtime;
 #if defined(DPTRAIN_HAVE_CUDA)
   if (choice.cuda) {
+    if (config.exchange_dtype != WireFormat::fp32)
+      throw AgreedError(std::string("--exchange-dtype ") + wire_format_name(config.exchange_dtype) +
+                            " is not implemented for NCCL yet; use --device cpu or fp32",
+                        kExitBadInput);
     runtime.communicator =
         cuda::make_nccl_communicator(replicas, *runtime.backend, config.nccl_init_timeout_seconds);
     return runtime;
   }
 #endif
-  runtime.communicator = std::make_unique<MpiCommunicator>(replicas.comm());
+  // Buckets are sums started while backward computes: a thread moves them on.
+  runtime.communicator = std::make_unique<MpiCommunicator>(
+      replicas.comm(), config.exchange_dtype, config.bucket_kb.value_or(kDefaultBucketKb) > 0);
   return runtime;
 }
 

@@ -11,7 +11,10 @@ namespace dptrain {
 MpiSession::MpiSession(int& argc, char**& argv) {
   int initialized = 0;
   MPI_Initialized(&initialized);
-  if (!initialized) MPI_Init(&argc, &argv);
+  // Serialized: the ring allreduce may progress from a thread of its own, making every MPI call
+  // of its under one lock (RingAllreduce::progress_in_background).
+  int provided = MPI_THREAD_SINGLE;
+  if (!initialized) MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   watchdog::configure(MPI_COMM_WORLD);
 }

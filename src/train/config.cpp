@@ -31,6 +31,7 @@ std::string config_to_json(const TrainConfig& c) {
       {"precision", c.precision == GemmPrecision::tf32 ? "tf32" : "fp32"},
       {"mode", c.mode == TrainMode::ps ? "ps" : "allreduce"},
       {"bucket_kb", c.bucket_kb.value_or(kDefaultBucketKb)},
+      {"exchange_dtype", wire_format_name(c.exchange_dtype)},
       {"checkpoint_dir", c.checkpoint_dir},
       {"checkpoint_every", c.checkpoint_every},
       {"keep_checkpoints", c.keep_checkpoints},

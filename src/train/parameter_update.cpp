@@ -98,7 +98,7 @@ void AllreduceUpdate::end_epoch(EpochMetrics& metrics) {
   AllreduceMetrics allreduce;
   allreduce.collectives_per_step = exchange_.buckets() + (maxima_ > 0 ? 1 : 0);
   allreduce.bytes_per_step =
-      adam_.first_moment().size() * sum_buffer_element_bytes(sums_) + maxima_ * sizeof(float);
+      communicator_.wire_bytes(sums_, adam_.first_moment().size()) + maxima_ * sizeof(float);
   metrics.allreduce = allreduce;
 }
 

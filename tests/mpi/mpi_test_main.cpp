@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "dptrain/comm/watchdog.hpp"
+#include "dptrain/comm/world.hpp"
 #include "dptrain/core/log.hpp"
 
 namespace {
@@ -27,9 +27,7 @@ class FailurePrinter : public ::testing::EmptyTestEventListener {
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  dptrain::watchdog::configure(MPI_COMM_WORLD);
+  const dptrain::MpiSession session(argc, argv);  // as dptrain starts MPI: threads, watchdog
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   dptrain::set_printer(rank == 0);
@@ -41,6 +39,5 @@ int main(int argc, char** argv) {
   }
   int failed = RUN_ALL_TESTS() != 0 ? 1 : 0;
   MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  MPI_Finalize();
   return failed;
 }

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "dptrain/core/random.hpp"
@@ -125,6 +129,121 @@ TEST(RingAllreduce, FloatAndIntegerSumsStartedTogetherEachSumRight) {
     ASSERT_EQ(f, static_cast<float>(size * (size + 1) / 2));
   for (int64_t i : integers)
     ASSERT_EQ(i, size * (int64_t{1} << 40));
+}
+
+}  // namespace
+}  // namespace dptrain
+
+namespace dptrain {
+namespace {
+
+// Narrowed float sums (--exchange-dtype). Each element of the result is the float sum of the n
+// ranks' values with at most n narrowings (the n - 1 partial sums sent in the reduce-scatter
+// and the finished sum sent in the allgather), each of relative error u_w (2^-8 for bf16,
+// 2^-11 for half) and, for half, absolute error at most 2^-39 of the largest magnitude of its
+// message (wire_format.hpp), which is at most M = the sum over ranks of each rank's largest
+// magnitude; and n - 1 float additions of relative error 2^-24. By the usual induction over
+// the partial sums, |result - exact| <= ((1 + u_w)^n (1 + 2^-24)^(n-1) - 1) sum_r |g_r|
+// + n (1 + u_w)^n 2^-39 M (the last term for half only).
+TEST(RingAllreduce, NarrowedSumsAreIdenticalOnEveryRankAndWithinTheirRoundingBound) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  for (WireFormat format : {WireFormat::bf16, WireFormat::fp16}) {
+    RingAllreduce ring(MPI_COMM_WORLD, format);
+    for (size_t count : {size_t{1}, size_t{3}, size_t{1000}, size_t{12345}}) {
+      // Gradient-like magnitudes: down to 2^-30, below half's smallest normal.
+      std::vector<float> data = contribution(count, 41);
+      for (size_t i = 0; i < count; ++i)
+        data[i] = std::ldexp(data[i], -static_cast<int>(i % 31));
+      const std::vector<float> own = data;
+      std::vector<double> exact(count), magnitudes(count);
+      for (size_t i = 0; i < count; ++i) {
+        exact[i] = own[i];
+        magnitudes[i] = std::fabs(own[i]);
+      }
+      double largest = 0;
+      for (float v : own)
+        largest = std::max(largest, static_cast<double>(std::fabs(v)));
+      MPI_Allreduce(MPI_IN_PLACE, exact.data(), static_cast<int>(count), MPI_DOUBLE, MPI_SUM,
+                    MPI_COMM_WORLD);  // each partial sum of floats is exact in double
+      MPI_Allreduce(MPI_IN_PLACE, magnitudes.data(), static_cast<int>(count), MPI_DOUBLE, MPI_SUM,
+                    MPI_COMM_WORLD);
+      MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+      ring.sum(data.data(), count);
+
+      const double u_wire = format == WireFormat::bf16 ? 0x1p-8 : 0x1p-11;
+      const double grow = std::pow(1 + u_wire, size);
+      const double relative = grow * std::pow(1 + 0x1p-24, size - 1) - 1;
+      const double absolute = format == WireFormat::fp16 ? size * grow * 0x1p-39 * largest : 0.0;
+      for (size_t i = 0; i < count; ++i)
+        ASSERT_LE(std::fabs(data[i] - exact[i]), relative * magnitudes[i] + absolute)
+            << wire_format_name(format) << " count " << count << " i " << i;
+      std::vector<float> root = data;
+      MPI_Bcast(root.data(), static_cast<int>(count), MPI_FLOAT, 0, MPI_COMM_WORLD);
+      ASSERT_EQ(std::memcmp(root.data(), data.data(), count * sizeof(float)), 0)
+          << wire_format_name(format) << " count " << count;
+      if (size > 1) {  // narrowed: not the float ring's result, or nothing was narrowed
+        std::vector<float> wide = own;
+        RingAllreduce(MPI_COMM_WORLD).sum(wide.data(), count);
+        if (count > 100) {
+          EXPECT_NE(std::memcmp(wide.data(), data.data(), count * sizeof(float)), 0);
+        }
+      }
+    }
+  }
+}
+
+// Started narrowed sums, as the bucketed exchange runs them, give what one sum of each gives.
+TEST(RingAllreduce, StartedNarrowedSumsMatchOneSumEach) {
+  RingAllreduce ring(MPI_COMM_WORLD, WireFormat::bf16);
+  const size_t count = 5003;
+  std::vector<float> started = contribution(count, 43);
+  std::vector<float> one_by_one = started;
+  const size_t cuts[] = {0, 2, 1000, 1001, count};
+  for (size_t s = 0; s + 1 < std::size(cuts); ++s)
+    ring.sum(one_by_one.data() + cuts[s], cuts[s + 1] - cuts[s]);
+  ring.reserve(count * sizeof(float), std::size(cuts));
+  for (size_t s = std::size(cuts) - 1; s-- > 0;) {
+    ring.start(sum_buffer(started.data() + cuts[s], cuts[s + 1] - cuts[s]));
+    ring.progress();
+  }
+  ring.wait();
+  EXPECT_EQ(std::memcmp(started.data(), one_by_one.data(), count * sizeof(float)), 0);
+}
+
+}  // namespace
+}  // namespace dptrain
+
+namespace dptrain {
+namespace {
+
+// With a progress thread, started sums finish while the caller makes no MPI call at all, and
+// give what the caller's own progress gives, bit for bit, in every wire format.
+TEST(RingAllreduce, AProgressThreadFinishesStartedSumsWhileTheCallerComputes) {
+  const size_t count = 20011;
+  const size_t cuts[] = {0, 5, 6000, 6001, count};
+  for (WireFormat format : {WireFormat::fp32, WireFormat::bf16, WireFormat::fp16}) {
+    std::vector<float> by_caller = contribution(count, 47);
+    std::vector<float> by_thread = by_caller;
+    RingAllreduce caller(MPI_COMM_WORLD, format);
+    for (size_t s = 0; s + 1 < std::size(cuts); ++s)
+      caller.sum(by_caller.data() + cuts[s], cuts[s + 1] - cuts[s]);
+
+    RingAllreduce ring(MPI_COMM_WORLD, format);
+    ASSERT_TRUE(ring.progress_in_background()) << "MPI without MPI_THREAD_SERIALIZED";
+    ring.reserve(count * sizeof(float), std::size(cuts));
+    for (size_t s = std::size(cuts) - 1; s-- > 0;)
+      ring.start(sum_buffer(by_thread.data() + cuts[s], cuts[s + 1] - cuts[s]));
+    // No MPI call here: only the thread can move the messages (progress() makes none then).
+    const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!ring.progress() && std::chrono::steady_clock::now() < limit)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_TRUE(ring.progress()) << "the thread did not finish the sums within 20 s";
+    ring.wait();
+    EXPECT_EQ(std::memcmp(by_thread.data(), by_caller.data(), count * sizeof(float)), 0)
+        << wire_format_name(format);
+  }
 }
 
 }  // namespace

@@ -63,6 +63,12 @@ class Communicator {
   // exact, so every rank gets the same bits.
   virtual void allreduce_max(float* data, size_t count) = 0;
 
+  // Bytes that `count` elements of `type` take on the wire, per rank and sum (narrowed float
+  // sums take fewer; see WireFormat).
+  virtual size_t wire_bytes(SumType type, size_t count) const {
+    return count * sum_buffer_element_bytes(type);
+  }
+
   // data <- root's data on every rank.
   virtual void broadcast(float* data, size_t count, int root) = 0;
 };

@@ -2,11 +2,16 @@
 
 #include <mpi.h>
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "dptrain/comm/communicator.hpp"
+#include "dptrain/comm/wire_format.hpp"
 #include "dptrain/core/trace.hpp"
 
 namespace dptrain {
@@ -17,10 +22,18 @@ namespace dptrain {
 // collective watchdog, so a rank that never sends is named instead of hanging the others.
 // It reduces float sums, int64 sums (--exact's fixed-point gradients) and float maxima.
 //
+// Float sums may travel narrowed (WireFormat): each partial sum of the reduce-scatter is sent
+// as bfloat16 or half and added in float where it arrives; the rank that completes a chunk
+// narrows it once, keeps the narrowed values itself and sends the same message around the
+// allgather, which forwards it unchanged. Every rank decodes the same bytes, so results stay
+// identical on every rank, and each element is rounded n times at most.
+//
 // Sums may be started without waiting (start), advanced whenever the caller has a moment
 // (progress: it never blocks) and finished together (wait): the bucketed gradient exchange starts
 // each bucket while backward still computes. Started sums run one after another, in the order
-// started, which every rank must share.
+// started, which every rank must share. Over TCP, Open MPI moves a large message only inside MPI
+// calls, so a caller busy in a long computation stalls its sums: progress_in_background() moves
+// them on from a thread of the ring's own instead.
 //
 // Why not MPI_Allreduce: Open MPI 4.1 allocates memory on every call of MPI_Allreduce,
 // MPI_Iallreduce and the persistent MPIX_Allreduce_init (1, 10 and 2 allocations per call,
@@ -30,7 +43,17 @@ namespace dptrain {
 // order, then copied to the others, so replicas that apply the result stay bitwise equal.
 class RingAllreduce {
  public:
-  explicit RingAllreduce(MPI_Comm comm);
+  explicit RingAllreduce(MPI_Comm comm, WireFormat float_sums = WireFormat::fp32);
+  ~RingAllreduce();
+  RingAllreduce(const RingAllreduce&) = delete;
+  RingAllreduce& operator=(const RingAllreduce&) = delete;
+
+  // From now on a thread of the ring's own advances started sums every kPollInterval until they
+  // are done, or until wait() takes over. Every MPI call of the ring is then made under one
+  // lock, so MPI_THREAD_SERIALIZED suffices; the caller must make no MPI calls of its own while
+  // sums are started (dptrain waits for them before anything else). Returns false, and changes
+  // nothing, when MPI was not initialised with at least MPI_THREAD_SERIALIZED.
+  bool progress_in_background();
 
   // data <- the sum over ranks, now.
   void sum(SumBuffer buffer);
@@ -41,7 +64,8 @@ class RingAllreduce {
   // Started sums appear in a --trace as gradient buckets, each from its first message (sums run
   // one after another) to its result.
   void start(SumBuffer buffer);
-  // Advances the started sums as far as possible without waiting; true when none is left.
+  // Advances the started sums as far as possible without waiting (in the background, the thread
+  // does); true when none is left.
   bool progress();
   // Until every started sum is done.
   void wait();
@@ -58,26 +82,60 @@ class RingAllreduce {
     Reduction reduction;
     trace::Clock::time_point started;  // its first message
     bool traced;
+    trace::Clock::time_point finished = {};
   };
   static size_t element_bytes(Reduction reduction);
+  // Under mutex_:
   void enqueue(const Job& job);
+  void make_room(size_t bytes, size_t queued);
   // Elements [begin, end) of chunk c when `count` elements are split among the ranks.
   size_t chunk_begin(size_t count, int chunk) const;
+  size_t chunk_size(size_t count, int chunk) const {
+    return chunk_begin(count, chunk + 1) - chunk_begin(count, chunk);
+  }
+  bool narrowed(const Job& job) const {
+    return job.reduction == Reduction::sum_f32 && codec_.format() != WireFormat::fp32;
+  }
+  // Narrowed messages: slot c holds chunk c's, slot n the one being received in the
+  // reduce-scatter.
+  char* slot(int c) {
+    return reinterpret_cast<char*>(wire_.data()) + static_cast<size_t>(c) * slot_bytes_;
+  }
+  void post(void* send, size_t send_count, void* receive, size_t receive_count, MPI_Datatype type,
+            int tag);
   int chunk(int c) const { return (c % size_ + size_) % size_; }
   // Posts the messages of the current step of the oldest started job.
   void post_step();
   // The current step's messages have arrived: reduces what came in, moves to the next step.
   void finish_step();
+  // Tests the current step's messages, finishing steps while they have arrived.
+  void advance();
+  // Puts the finished sums of the queue into the trace (on the caller's thread: the trace is
+  // not shared with the background thread).
+  void record_finished();
+  void background_loop();
 
   MPI_Comm comm_;
   int rank_ = 0;
   int size_ = 1;
+  WireCodec codec_;
   std::vector<uint64_t> scratch_;  // 8-byte words, aligned for every element type
-  std::vector<Job> queue_;         // started jobs, oldest at queue_head_
+  std::vector<uint64_t> wire_;     // n + 1 slots of narrowed messages
+  size_t slot_bytes_ = 0;
+  std::vector<Job> queue_;  // started jobs, oldest at queue_head_
   size_t queue_head_ = 0;
   int step_ = 0;  // of the oldest job: 0..n-2 reduce-scatter, n-1..2n-3 allgather
   bool posted_ = false;
   MPI_Request requests_[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+  size_t recorded_ = 0;  // jobs of the queue already in the trace
+
+  // The background thread, and what it shares with the caller under mutex_.
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::thread thread_;
+  bool stop_ = false;
+  bool waiting_ = false;  // the caller is in wait(), which advances the sums itself
+  std::exception_ptr error_;
 };
 
 }  // namespace dptrain

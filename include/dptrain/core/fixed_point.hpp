@@ -16,9 +16,8 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 
-#include "dptrain/core/host_device.hpp"
+#include "dptrain/core/float_bits.hpp"
 
 namespace dptrain::ew {
 
@@ -26,26 +25,6 @@ namespace dptrain::ew {
 // every |g * 2^k| within 2^(kFixedPointBits - ceil(log2 M)), so that any sum of M of them stays
 // within 2^kFixedPointBits < 2^63 (FixedPointScales).
 inline constexpr int kFixedPointBits = 62;
-
-DPTRAIN_HD uint64_t bits_of(double v) {
-#if defined(__CUDA_ARCH__)
-  return static_cast<uint64_t>(__double_as_longlong(v));
-#else
-  uint64_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  return bits;
-#endif
-}
-
-DPTRAIN_HD double double_of(uint64_t bits) {
-#if defined(__CUDA_ARCH__)
-  return __longlong_as_double(static_cast<long long>(bits));
-#else
-  double v;
-  std::memcpy(&v, &bits, sizeof v);
-  return v;
-#endif
-}
 
 // 1.5 * 2^52: adding it to a double of magnitude below 2^51 rounds that to an integer (to
 // nearest, ties to even) held in the sum's low bits.
@@ -82,24 +61,8 @@ DPTRAIN_HD float from_fixed_point(int64_t q, double inverse_scale) {
 // floats order as their bits do, so maxima can be taken on integers (as CUDA's atomicMax does);
 // a NaN counts as infinite, so that a non-finite gradient anywhere shows in the maximum.
 DPTRAIN_HD uint32_t magnitude_bits(float g) {
-#if defined(__CUDA_ARCH__)
-  const uint32_t bits = __float_as_uint(g) & 0x7fffffffu;
-#else
-  uint32_t bits;
-  std::memcpy(&bits, &g, sizeof bits);
-  bits &= 0x7fffffffu;
-#endif
+  const uint32_t bits = float_bits(g) & 0x7fffffffu;
   return bits < 0x7f800000u ? bits : 0x7f800000u;  // infinity
-}
-
-DPTRAIN_HD float float_of_bits(uint32_t bits) {
-#if defined(__CUDA_ARCH__)
-  return __uint_as_float(bits);
-#else
-  float v;
-  std::memcpy(&v, &bits, sizeof v);
-  return v;
-#endif
 }
 
 }  // namespace dptrain::ew

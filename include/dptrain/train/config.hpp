@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dptrain/backend/device_choice.hpp"
+#include "dptrain/comm/wire_format.hpp"
 #include "dptrain/model/model_spec.hpp"
 #include "dptrain/optim/adam.hpp"
 
@@ -45,10 +46,11 @@ struct TrainConfig {
   int64_t check_replicas_every = 0;  // steps; 0: never
   std::string trace_path;            // Chrome trace JSON, one file per rank
   TrainMode mode = TrainMode::allreduce;
-  std::optional<size_t> bucket_kb;     // --bucket-kb; kDefaultBucketKb when unset
-  std::optional<int> ps_servers;       // --ps-servers; 1 when unset in ps mode
-  bool ps_async = false;               // --ps-async
-  std::optional<size_t> ps_staleness;  // --ps-staleness; 0 when unset
+  std::optional<size_t> bucket_kb;               // --bucket-kb; kDefaultBucketKb when unset
+  WireFormat exchange_dtype = WireFormat::fp32;  // --exchange-dtype
+  std::optional<int> ps_servers;                 // --ps-servers; 1 when unset in ps mode
+  bool ps_async = false;                         // --ps-async
+  std::optional<size_t> ps_staleness;            // --ps-staleness; 0 when unset
 };
 
 // The hidden widths of the reference MLP (the Keras example).
