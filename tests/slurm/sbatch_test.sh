@@ -9,9 +9,14 @@ set -u
 case=$1 dptrain=$2 data=$3
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
+# munged (tests/slurm/daemons.sh) wants every directory above its socket searchable by all.
+chmod 755 "$work"
 cluster=$work/cluster
+# Exported before any Slurm command runs: without a SLURM_CONF (a cluster that did not start),
+# sbatch and scancel would look for their controller in DNS (SRV records).
+export SLURM_CONF=$cluster/slurm.conf
 cleanup() {
-  [ -n "${job:-}" ] && scancel "$job" 2>/dev/null
+  [ -n "${job:-}" ] && timeout 10 scancel "$job" 2>/dev/null
   bash "$repo/tests/slurm/slurm_cluster.sh" stop "$cluster"
   rm -rf "$work"
 }
@@ -26,7 +31,7 @@ fail() {
   exit 1
 }
 
-eval "$(bash "$repo/tests/slurm/slurm_cluster.sh" start "$cluster")" || fail "no Slurm cluster"
+bash "$repo/tests/slurm/slurm_cluster.sh" start "$cluster" >/dev/null || fail "no Slurm cluster"
 export DPTRAIN_HOME=$repo DPTRAIN=$dptrain DPTRAIN_DATA=$data DPTRAIN_CHECKPOINTS=$work/checkpoints
 cd "$work" || fail "cannot enter $work"
 
