@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2119  # train_job and requeue_job take sbatch options; none here
 # sbatch_test.sh CASE DPTRAIN DATA: a real one-node Slurm cluster (slurm_cluster.sh), started
 # here and stopped on exit, runs slurm/train-cpu.sbatch. Cases:
 #   train    the job trains 2 epochs of 2 x 16 rows and reaches 96% test accuracy;
@@ -35,63 +36,22 @@ bash "$repo/tests/slurm/slurm_cluster.sh" start "$cluster" >/dev/null || fail "n
 export DPTRAIN_HOME=$repo DPTRAIN=$dptrain DPTRAIN_DATA=$data DPTRAIN_CHECKPOINTS=$work/checkpoints
 cd "$work" || fail "cannot enter $work"
 
-wait_for_line() {  # wait_for_line REGEX SECONDS
-  for _ in $(seq $(($2 * 10))); do
-    grep -Eq "$1" "$out" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  fail "no line matching '$1' within $2 s"
-}
-job_state() { scontrol show job "$job" 2>/dev/null | grep -o "JobState=[A-Z_]*" | cut -d= -f2; }
-wait_for_state() {  # wait_for_state SECONDS STATE...: until the job is in one of the states
-  local seconds=$1
-  shift
-  for _ in $(seq $((seconds * 10))); do
-    local state
-    state=$(job_state)
-    for wanted in "$@"; do [ "$state" = "$wanted" ] && return 0; done
-    sleep 0.1
-  done
-  fail "job $job is $(job_state) after $seconds s, not $* ($(scontrol show job "$job" 2>/dev/null |
-    grep -o 'Reason=[^ ]*'))"
-}
-wait_for_end() { wait_for_state "$1" COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL OUT_OF_MEMORY; }
+slurm() { timeout --kill-after=5 "${limit:-20}" "$@"; }
+# shellcheck source-path=SCRIPTDIR source=jobs.sh
+source "$repo/tests/slurm/jobs.sh"
 
 case "$case" in
   train)
-    out=$work/train.out
-    sbatch --wait --output="$out" "$repo/slurm/train-cpu.sbatch" --epochs 2 --batch-size 16 ||
-      fail "the job failed"
-    cat "$out"
-    accuracy=$(sed -n 's/^epoch 2\/2 .*test accuracy \([0-9.]*\)%.*/\1/p' "$out")
-    [ -n "$accuracy" ] || fail "the job did not finish its 2 epochs"
-    awk -v a="$accuracy" 'BEGIN { exit !(a >= 96.0) }' || fail "test accuracy $accuracy% < 96%"
+    train_job
     echo "PASS: the sbatch job trained to $accuracy%"
     ;;
   requeue)
-    out=$work/requeue.out
-    job=$(sbatch --parsable --output="$out" "$repo/slurm/train-cpu.sbatch" --epochs 3 \
-      --batch-size 16) || fail "sbatch failed"
-    wait_for_line "^epoch 1/3 " 120
-    scancel --signal=USR1 "$job"
-    wait_for_line "requeueing job $job" 60
-    # Slurm starts the requeued job again by itself, once its last run's credentials have
-    # expired (AuthInfo=cred_expire in slurm_cluster.sh). Forcing an earlier start
-    # (StartTime=now) failed the relaunch when the old step's daemon still held its PMIx socket.
-    wait_for_state 30 PENDING
-    wait_for_state 60 RUNNING COMPLETED
-    wait_for_end 300
-    cat "$out"
-    grep -q "^dptrain: stopped by SIGUSR1 at epoch .*; checkpoint .*; continue with --resume" "$out" ||
-      fail "no stop on SIGUSR1"
-    grep -q "^resumed from .*ckpt-" "$out" || fail "the requeued job did not resume"
-    grep -q "^epoch 3/3 " "$out" || fail "the resumed job did not finish"
-    [ "$(job_state)" = COMPLETED ] || fail "job state $(job_state)"
+    requeue_job
     echo "PASS: SIGUSR1, checkpoint, requeue, resume, completed"
     ;;
   kill)
     out=$work/kill.out
-    job=$(sbatch --parsable --output="$out" "$repo/slurm/train-cpu.sbatch" --epochs 200) ||
+    job=$(slurm sbatch --parsable --output="$out" "$repo/slurm/train-cpu.sbatch" --epochs 200) ||
       fail "sbatch failed"
     wait_for_line "^epoch 1/200 " 120
     victim=""
