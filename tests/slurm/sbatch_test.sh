@@ -5,7 +5,9 @@
 #   train    the job trains 2 epochs of 2 x 16 rows and reaches 96% test accuracy;
 #   requeue  SIGUSR1 to the job (what --signal=USR1@120 sends before the time limit) stops it
 #            with a checkpoint, the job requeues itself, resumes and finishes;
-#   kill     SIGKILL to one task: the job ends, failed, within 30 s.
+#   kill     SIGKILL to one task: the job ends, failed, within 30 s;
+#   launch-fails  the step's tasks never start and srun exits 0 (slurm/dptrain-step.sh says when
+#            that happens): the job ends FAILED, and dptrain-step.sh says why in one line.
 set -u
 case=$1 dptrain=$2 data=$3
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -67,6 +69,25 @@ case "$case" in
     state=$(job_state)
     [ "$state" = FAILED ] || fail "job state $state, expected FAILED"
     echo "PASS: task 1 killed, the job ended $state within $elapsed s"
+    ;;
+  launch-fails)
+    out=$work/launch.out
+    # The step daemon's PMIx set-up fails before any task starts when the path of the step's PMIx
+    # socket (SlurmdSpoolDir/stepd.slurm.pmix.JOB.STEP) is taken: a non-empty directory there.
+    # The job is held until it is, so that its first step (0, dptrain-step.sh's srun) meets it.
+    job=$(slurm sbatch --parsable --hold --output="$out" "$repo/slurm/train-cpu.sbatch" --epochs 2 \
+      --batch-size 16) || fail "sbatch failed"
+    mkdir -p "$cluster/spool/stepd.slurm.pmix.$job.0/taken"
+    slurm scontrol release "$job" || fail "scontrol release failed"
+    wait_for_end 60
+    cat "$out"
+    # That the hole was hit: the launch failed, and srun still exited 0 (the step script's line).
+    grep -q "^srun: error: task 0 launch failed" "$out" || fail "the tasks' launch did not fail"
+    grep -q "^epoch " "$out" && fail "dptrain trained although its launch was to fail"
+    grep -qx "dptrain-step: srun exited 0 but dptrain did not finish (no checkpoint in .*): the job fails" \
+      "$out" || fail "no line of dptrain-step.sh says why the job fails"
+    [ "$(job_state)" = FAILED ] || fail "job state $(job_state), expected FAILED"
+    echo "PASS: the tasks' launch failed, srun exited 0, the job ended FAILED saying why"
     ;;
   *) fail "unknown case $case" ;;
 esac
