@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154  # repo and work: set by the sourcing script
 # What the tests of slurm/train-cpu.sbatch share (sbatch_test.sh on one node,
 # tests/cluster/slurm_jobs.sh across namespace hosts); sourced. The sourcing script defines
 #   fail MESSAGE     print FAIL: MESSAGE, and what helps to see why, and exit 1
