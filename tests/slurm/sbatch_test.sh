@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2119  # train_job and requeue_job take sbatch options; none here
 # sbatch_test.sh CASE DPTRAIN DATA: a real one-node Slurm cluster (slurm_cluster.sh), started
 # here and stopped on exit, runs slurm/train-cpu.sbatch. Cases:
 #   train    the job trains 2 epochs of 2 x 16 rows and reaches 96% test accuracy;
 #   requeue  SIGUSR1 to the job (what --signal=USR1@120 sends before the time limit) stops it
 #            with a checkpoint, the job requeues itself, resumes and finishes;
-#   kill     SIGKILL to one task: the job ends, failed, within 30 s.
+#   kill     SIGKILL to one task: the job ends, failed, within 30 s;
+#   launch-fails  the step's tasks never start and srun exits 0 (slurm/dptrain-step.sh says when
+#            that happens): the job ends FAILED, and dptrain-step.sh says why in one line.
 set -u
 case=$1 dptrain=$2 data=$3
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
+# munged (tests/slurm/daemons.sh) wants every directory above its socket searchable by all.
+chmod 755 "$work"
 cluster=$work/cluster
+# Exported before any Slurm command runs: without a SLURM_CONF (a cluster that did not start),
+# sbatch and scancel would look for their controller in DNS (SRV records).
+export SLURM_CONF=$cluster/slurm.conf
 cleanup() {
-  [ -n "${job:-}" ] && scancel "$job" 2>/dev/null
+  [ -n "${job:-}" ] && timeout 10 scancel "$job" 2>/dev/null
   bash "$repo/tests/slurm/slurm_cluster.sh" stop "$cluster"
   rm -rf "$work"
 }
@@ -26,67 +34,26 @@ fail() {
   exit 1
 }
 
-eval "$(bash "$repo/tests/slurm/slurm_cluster.sh" start "$cluster")" || fail "no Slurm cluster"
+bash "$repo/tests/slurm/slurm_cluster.sh" start "$cluster" >/dev/null || fail "no Slurm cluster"
 export DPTRAIN_HOME=$repo DPTRAIN=$dptrain DPTRAIN_DATA=$data DPTRAIN_CHECKPOINTS=$work/checkpoints
 cd "$work" || fail "cannot enter $work"
 
-wait_for_line() {  # wait_for_line REGEX SECONDS
-  for _ in $(seq $(($2 * 10))); do
-    grep -Eq "$1" "$out" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  fail "no line matching '$1' within $2 s"
-}
-job_state() { scontrol show job "$job" 2>/dev/null | grep -o "JobState=[A-Z_]*" | cut -d= -f2; }
-wait_for_state() {  # wait_for_state SECONDS STATE...: until the job is in one of the states
-  local seconds=$1
-  shift
-  for _ in $(seq $((seconds * 10))); do
-    local state
-    state=$(job_state)
-    for wanted in "$@"; do [ "$state" = "$wanted" ] && return 0; done
-    sleep 0.1
-  done
-  fail "job $job is $(job_state) after $seconds s, not $* ($(scontrol show job "$job" 2>/dev/null |
-    grep -o 'Reason=[^ ]*'))"
-}
-wait_for_end() { wait_for_state "$1" COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL OUT_OF_MEMORY; }
+slurm() { timeout --kill-after=5 "${limit:-20}" "$@"; }
+# shellcheck source-path=SCRIPTDIR source=jobs.sh
+source "$repo/tests/slurm/jobs.sh"
 
 case "$case" in
   train)
-    out=$work/train.out
-    sbatch --wait --output="$out" "$repo/slurm/train-cpu.sbatch" --epochs 2 --batch-size 16 ||
-      fail "the job failed"
-    cat "$out"
-    accuracy=$(sed -n 's/^epoch 2\/2 .*test accuracy \([0-9.]*\)%.*/\1/p' "$out")
-    [ -n "$accuracy" ] || fail "the job did not finish its 2 epochs"
-    awk -v a="$accuracy" 'BEGIN { exit !(a >= 96.0) }' || fail "test accuracy $accuracy% < 96%"
+    train_job
     echo "PASS: the sbatch job trained to $accuracy%"
     ;;
   requeue)
-    out=$work/requeue.out
-    job=$(sbatch --parsable --output="$out" "$repo/slurm/train-cpu.sbatch" --epochs 3 \
-      --batch-size 16) || fail "sbatch failed"
-    wait_for_line "^epoch 1/3 " 120
-    scancel --signal=USR1 "$job"
-    wait_for_line "requeueing job $job" 60
-    # Slurm starts the requeued job again by itself, once its last run's credentials have
-    # expired (AuthInfo=cred_expire in slurm_cluster.sh). Forcing an earlier start
-    # (StartTime=now) failed the relaunch when the old step's daemon still held its PMIx socket.
-    wait_for_state 30 PENDING
-    wait_for_state 60 RUNNING COMPLETED
-    wait_for_end 300
-    cat "$out"
-    grep -q "^dptrain: stopped by SIGUSR1 at epoch .*; checkpoint .*; continue with --resume" "$out" ||
-      fail "no stop on SIGUSR1"
-    grep -q "^resumed from .*ckpt-" "$out" || fail "the requeued job did not resume"
-    grep -q "^epoch 3/3 " "$out" || fail "the resumed job did not finish"
-    [ "$(job_state)" = COMPLETED ] || fail "job state $(job_state)"
+    requeue_job
     echo "PASS: SIGUSR1, checkpoint, requeue, resume, completed"
     ;;
   kill)
     out=$work/kill.out
-    job=$(sbatch --parsable --output="$out" "$repo/slurm/train-cpu.sbatch" --epochs 200) ||
+    job=$(slurm sbatch --parsable --output="$out" "$repo/slurm/train-cpu.sbatch" --epochs 200) ||
       fail "sbatch failed"
     wait_for_line "^epoch 1/200 " 120
     victim=""
@@ -102,6 +69,25 @@ case "$case" in
     state=$(job_state)
     [ "$state" = FAILED ] || fail "job state $state, expected FAILED"
     echo "PASS: task 1 killed, the job ended $state within $elapsed s"
+    ;;
+  launch-fails)
+    out=$work/launch.out
+    # The step daemon's PMIx set-up fails before any task starts when the path of the step's PMIx
+    # socket (SlurmdSpoolDir/stepd.slurm.pmix.JOB.STEP) is taken: a non-empty directory there.
+    # The job is held until it is, so that its first step (0, dptrain-step.sh's srun) meets it.
+    job=$(slurm sbatch --parsable --hold --output="$out" "$repo/slurm/train-cpu.sbatch" --epochs 2 \
+      --batch-size 16) || fail "sbatch failed"
+    mkdir -p "$cluster/spool/stepd.slurm.pmix.$job.0/taken"
+    slurm scontrol release "$job" || fail "scontrol release failed"
+    wait_for_end 60
+    cat "$out"
+    # That the hole was hit: the launch failed, and srun still exited 0 (the step script's line).
+    grep -q "^srun: error: task 0 launch failed" "$out" || fail "the tasks' launch did not fail"
+    grep -q "^epoch " "$out" && fail "dptrain trained although its launch was to fail"
+    grep -qx "dptrain-step: srun exited 0 but dptrain did not finish (no checkpoint in .*): the job fails" \
+      "$out" || fail "no line of dptrain-step.sh says why the job fails"
+    [ "$(job_state)" = FAILED ] || fail "job state $(job_state), expected FAILED"
+    echo "PASS: the tasks' launch failed, srun exited 0, the job ended FAILED saying why"
     ;;
   *) fail "unknown case $case" ;;
 esac

@@ -1,31 +1,20 @@
 #!/usr/bin/env bash
 # slurm_cluster.sh start DIR | stop DIR
 # A one-node Slurm cluster for tests, from Debian's slurm-wlm and munge, without systemd: its
-# configuration, state, logs and pid files all live in DIR. `start` prints the SLURM_CONF to
-# export and returns once the node is idle; `stop` ends every daemon that `start` started.
+# configuration, state, logs, pid files and its munged (daemons.sh) all live in DIR. `start`
+# prints the SLURM_CONF to export and returns once the node is idle; `stop` ends every daemon
+# that `start` started, by PID.
 set -u
 action=$1 dir=$2
 conf=$dir/slurm.conf
+# shellcheck source-path=SCRIPTDIR source=daemons.sh
+source "$(dirname "$0")/daemons.sh"
 fail() { echo "slurm_cluster: $*" >&2; exit 1; }
 
 start() {
   mkdir -p "$dir/state" "$dir/spool" "$dir/log"
-  # munge: reuse a running daemon; otherwise start one, with a key of our own if there is none.
-  if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
-    if [ ! -s /etc/munge/munge.key ]; then
-      mkdir -p /etc/munge && chmod 700 /etc/munge
-      dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 status=none
-      chown munge:munge /etc/munge/munge.key 2>/dev/null || true
-      chmod 400 /etc/munge/munge.key
-      touch "$dir/munge-key-created"
-    fi
-    mkdir -p /run/munge /var/log/munge /var/lib/munge
-    chown munge:munge /run/munge /var/log/munge /var/lib/munge 2>/dev/null || true
-    /usr/sbin/munged --force || fail "munged did not start"
-    pgrep -n munged >"$dir/munged.pid"
-    for _ in $(seq 50); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.1; done
-    munge -n | unmunge >/dev/null || fail "munge does not work"
-  fi
+  # munge: a daemon of our own, with its key and socket in DIR (daemons.sh); never the machine's.
+  munge_start "$dir/munge" || fail "no munge"
   local host cpus
   host=$(hostname)
   cpus=4  # more than this machine may have: SlurmdParameters=config_overrides accepts it
@@ -36,7 +25,8 @@ SlurmUser=root
 AuthType=auth/munge
 # Slurm waits cred_expire + 1 s before it starts a requeued job again: time for the last run's
 # step daemons (and their PMIx sockets) and revoked credentials to go; 20 s, not the default 120.
-AuthInfo=cred_expire=20
+# socket=: our own munged (daemons.sh); Slurm's auth and cred plugins both read it from here.
+AuthInfo=socket=$dir/munge/munge.socket,cred_expire=20
 CredType=cred/munge
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -71,16 +61,9 @@ CONF
 }
 
 stop() {
-  for daemon in slurmd slurmctld munged; do
-    [ -s "$dir/$daemon.pid" ] || continue
-    pid=$(cat "$dir/$daemon.pid")
-    kill "$pid" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-    rm -f "$dir/$daemon.pid"
-  done
-  [ -e "$dir/munge-key-created" ] && rm -f /etc/munge/munge.key "$dir/munge-key-created"
-  return 0
+  stop_daemon "$dir/slurmd.pid" slurmd
+  stop_daemon "$dir/slurmctld.pid" slurmctld
+  munge_stop "$dir/munge"
 }
 
 case "$action" in
