@@ -112,6 +112,12 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
                      "each started as soon as backward has made it final; 0: one allreduce after "
                      "backward (default " +
                          std::to_string(kDefaultBucketKb) + ")");
+  add_choice(
+      command, "--allreduce", config.allreduce,
+      {{"ring", AllreduceAlgorithm::ring}, {"hierarchical", AllreduceAlgorithm::hierarchical}},
+      "With --mode allreduce on CPUs: one ring over every rank, or hierarchical: rings "
+      "within hosts and one ring of a rank per host across them (fewer bytes between "
+      "hosts; float results then depend on the placement; README, \"Many hosts\")");
   add_choice(command, "--exchange-dtype", config.exchange_dtype,
              {{"fp32", WireFormat::fp32}, {"bf16", WireFormat::bf16}, {"fp16", WireFormat::fp16}},
              "With --mode allreduce on CPUs: send gradients as fp32, or narrowed to bf16 or fp16 "
@@ -203,6 +209,9 @@ void validate(const TrainConfig& config, int world_size) {
           std::string("--exchange-dtype ") + wire_format_name(config.exchange_dtype) +
               " cannot go with --exact: --exact sends 64-bit integer sums, whose exactness is "
               "what makes its result independent of the ranks");
+  require(!(config.mode == TrainMode::ps && config.allreduce != AllreduceAlgorithm::ring),
+          "--allreduce is for --mode allreduce; parameter servers get each worker's gradients "
+          "in one message per server");
   require(!(config.mode == TrainMode::ps && config.exchange_dtype != WireFormat::fp32),
           "--exchange-dtype is for --mode allreduce; parameter servers get fp32 gradients");
   require(!config.resume || !config.checkpoint_dir.empty(), "--resume needs --checkpoint-dir");

@@ -14,19 +14,57 @@ constexpr size_t kMaxCount = static_cast<size_t>(INT_MAX);
 
 }  // namespace
 
-MpiCommunicator::MpiCommunicator(MPI_Comm comm, WireFormat float_sums, bool progress_thread)
-    : comm_(comm), codec_(float_sums), ring_(comm, float_sums) {
-  if (progress_thread) progress_thread_ = ring_.progress_in_background();
+MpiCommunicator::MpiCommunicator(MPI_Comm comm, MpiExchangeOptions options)
+    : comm_(comm), codec_(options.float_sums), ring_(comm, options.float_sums) {
   mpiCheck(MPI_Comm_rank(comm_, &rank_));
   mpiCheck(MPI_Comm_size(comm_, &size_));
+  if (!options.hierarchical_hosts.empty()) {
+    hosts_ = static_cast<size_t>(*std::max_element(options.hierarchical_hosts.begin(),
+                                                   options.hierarchical_hosts.end())) +
+             1;
+    hierarchical_ = std::make_unique<HierarchicalAllreduce>(comm, options.hierarchical_hosts,
+                                                            options.float_sums);
+  } else if (options.progress_thread) {
+    progress_thread_ = ring_.progress_in_background();
+  }
 }
 
 std::string MpiCommunicator::name() const {
-  std::string name = "mpi ring allreduce";
+  std::string name = hierarchical_ ? "mpi hierarchical allreduce (" + std::to_string(hosts_) +
+                                         " host(s): rings within, a ring of leaders across)"
+                                   : std::string("mpi ring allreduce");
   if (codec_.format() != WireFormat::fp32)
     name += std::string(", sent as ") + wire_format_name(codec_.format());
   if (progress_thread_) name += ", progressed by a thread";
   return name;
+}
+
+void MpiCommunicator::allreduce(SumBuffer buffer) {
+  if (hierarchical_)
+    hierarchical_->sum(buffer);
+  else
+    ring_.sum(buffer);
+}
+
+void MpiCommunicator::start_allreduce(SumBuffer buffer) {
+  if (hierarchical_)
+    hierarchical_->sum(buffer);
+  else
+    ring_.start(buffer);
+}
+
+void MpiCommunicator::reserve(size_t bytes, size_t queued) {
+  if (hierarchical_)
+    hierarchical_->reserve(bytes);
+  else
+    ring_.reserve(bytes, queued);
+}
+
+void MpiCommunicator::allreduce_max(float* data, size_t count) {
+  if (hierarchical_)
+    hierarchical_->max(data, count);
+  else
+    ring_.max(data, count);
 }
 
 size_t MpiCommunicator::wire_bytes(SumType type, size_t count) const {

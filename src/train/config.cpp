@@ -32,6 +32,7 @@ std::string config_to_json(const TrainConfig& c) {
       {"mode", c.mode == TrainMode::ps ? "ps" : "allreduce"},
       {"bucket_kb", c.bucket_kb.value_or(kDefaultBucketKb)},
       {"exchange_dtype", wire_format_name(c.exchange_dtype)},
+      {"allreduce", c.allreduce == AllreduceAlgorithm::hierarchical ? "hierarchical" : "ring"},
       {"checkpoint_dir", c.checkpoint_dir},
       {"checkpoint_every", c.checkpoint_every},
       {"keep_checkpoints", c.keep_checkpoints},

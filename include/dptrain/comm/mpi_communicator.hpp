@@ -2,29 +2,43 @@
 
 #include <mpi.h>
 
+#include <memory>
+#include <vector>
+
 #include "dptrain/comm/communicator.hpp"
+#include "dptrain/comm/hierarchical_allreduce.hpp"
 #include "dptrain/comm/ring_allreduce.hpp"
+#include "dptrain/comm/wire_format.hpp"
 
 namespace dptrain {
 
+// How the data plane's sums travel on CPUs (README, "Many hosts").
+struct MpiExchangeOptions {
+  WireFormat float_sums = WireFormat::fp32;  // --exchange-dtype
+  // Started sums move on in a thread of their own (RingAllreduce::progress_in_background), so
+  // that gradient buckets travel over TCP while backward computes.
+  bool progress_thread = false;
+  // --allreduce hierarchical: each rank's host (HostLayout::host_indices()); empty: the flat
+  // ring over every rank.
+  std::vector<int> hierarchical_hosts;
+};
+
 // Collectives with MPI on host memory: sums and maxima are a RingAllreduce over MPI
-// point-to-point (see there why), the broadcast MPI_Bcast.
+// point-to-point (see there why), or a HierarchicalAllreduce; the broadcast MPI_Bcast.
 class MpiCommunicator final : public Communicator {
  public:
-  // progress_thread: started sums move on in a thread of their own (see RingAllreduce), so that
-  // gradient buckets travel over TCP while backward computes.
-  explicit MpiCommunicator(MPI_Comm comm, WireFormat float_sums = WireFormat::fp32,
-                           bool progress_thread = false);
+  explicit MpiCommunicator(MPI_Comm comm, MpiExchangeOptions options = {});
 
   std::string name() const override;
   int rank() const override { return rank_; }
   int size() const override { return size_; }
-  void allreduce(SumBuffer buffer) override { ring_.sum(buffer); }
-  void start_allreduce(SumBuffer buffer) override { ring_.start(buffer); }
+  void allreduce(SumBuffer buffer) override;
+  // The hierarchical allreduce sums at once (it has no started form yet).
+  void start_allreduce(SumBuffer buffer) override;
   void progress() override { ring_.progress(); }
   void wait_started() override { ring_.wait(); }
-  void reserve(size_t bytes, size_t queued) override { ring_.reserve(bytes, queued); }
-  void allreduce_max(float* data, size_t count) override { ring_.max(data, count); }
+  void reserve(size_t bytes, size_t queued) override;
+  void allreduce_max(float* data, size_t count) override;
   void broadcast(float* data, size_t count, int root) override;
   size_t wire_bytes(SumType type, size_t count) const override;
 
@@ -34,6 +48,8 @@ class MpiCommunicator final : public Communicator {
   int size_ = 1;
   WireCodec codec_;
   RingAllreduce ring_;
+  std::unique_ptr<HierarchicalAllreduce> hierarchical_;
+  size_t hosts_ = 1;
   bool progress_thread_ = false;
 };
 

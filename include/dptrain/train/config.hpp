@@ -15,6 +15,8 @@ namespace dptrain {
 enum class ProgressMode { automatic, on, off };
 enum class TrainMode { allreduce, ps };
 enum class NonFinitePolicy { abort, skip };
+// How the CPU path sums across ranks: one ring over all, or rings within hosts and across them.
+enum class AllreduceAlgorithm { ring, hierarchical };
 
 // Everything `dptrain train` is told; the defaults are the reference run (the Keras MNIST MLP).
 struct TrainConfig {
@@ -48,9 +50,10 @@ struct TrainConfig {
   TrainMode mode = TrainMode::allreduce;
   std::optional<size_t> bucket_kb;               // --bucket-kb; kDefaultBucketKb when unset
   WireFormat exchange_dtype = WireFormat::fp32;  // --exchange-dtype
-  std::optional<int> ps_servers;                 // --ps-servers; 1 when unset in ps mode
-  bool ps_async = false;                         // --ps-async
-  std::optional<size_t> ps_staleness;            // --ps-staleness; 0 when unset
+  AllreduceAlgorithm allreduce = AllreduceAlgorithm::ring;  // --allreduce
+  std::optional<int> ps_servers;                            // --ps-servers; 1 when unset in ps mode
+  bool ps_async = false;                                    // --ps-async
+  std::optional<size_t> ps_staleness;                       // --ps-staleness; 0 when unset
 };
 
 // The hidden widths of the reference MLP (the Keras example).
