@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # slurm_hosts.sh: Slurm on a cluster of namespace hosts (cluster.sh), for tests and by hand
 # (README, "Many hosts"). slurmctld and its munged run on the head, one slurmd on every host;
-# configuration, state, spool, logs, pid files and munged's key and socket all live in
-# DIR/slurm, so nothing is written to the machine's /etc, /run or /var.
+# configuration, state, logs and munged's key and socket live in DIR/slurm, what each slurmd
+# keeps by host (spool, pid file, TmpFS) in /tmp/dptslurm-TOKEN (short: it holds UNIX sockets),
+# so nothing is written to the machine's /etc, /run or /var.
 #
 #   slurm_hosts.sh up DIR          start the daemons on the cluster in DIR; returns once every
 #                                  node is idle
@@ -32,6 +33,10 @@ setup() {
   # shellcheck disable=SC1091
   source "$1/state"
   slurm=$dir/slurm
+  # What each slurmd keeps by host: in a short path of its own, since the step daemons make
+  # UNIX sockets there (PMIx's stepd.slurm.pmix.JOB.STEP), and a socket path has at most 107
+  # bytes; a test's directory deep in a build tree leaves too few.
+  runs=/tmp/dptslurm-$token
   export SLURM_CONF=$slurm/slurm.conf
 }
 
@@ -55,33 +60,14 @@ write_conf() {
   cat >"$SLURM_CONF" <<CONF
 ClusterName=dptrain-hosts
 SlurmctldHost=head($subnet.254)
-SlurmUser=root
-AuthType=auth/munge
-# Our own munged (tests/slurm/daemons.sh). Slurm starts a requeued job again cred_expire + 1 s
-# after it stopped (time for the last run's step daemons and their PMIx sockets to go): 20 s.
-AuthInfo=socket=$slurm/munge/munge.socket,cred_expire=20
-CredType=cred/munge
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=none
-ReturnToService=2
-# The hosts declare 2 CPUs each, more than their share of the machine: accept it, do not drain.
-SlurmdParameters=config_overrides
-SlurmctldPort=16817
-SlurmdPort=16818
+$(slurm_settings "$slurm/munge/munge.socket")
 SlurmctldPidFile=$slurm/slurmctld.pid
 SlurmctldLogFile=$slurm/log/slurmctld.log
 StateSaveLocation=$slurm/state
-SlurmdPidFile=$slurm/run/%n/slurmd.pid
-SlurmdSpoolDir=$slurm/run/%n/spool
+SlurmdPidFile=$runs/%n/slurmd.pid
+SlurmdSpoolDir=$runs/%n/spool
 SlurmdLogFile=$slurm/log/slurmd-%n.log
-TmpFS=$slurm/run/%n/tmp
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-SchedulerType=sched/backfill
-KillWait=5
+TmpFS=$runs/%n/tmp
 CONF
   for i in $(seq 1 "$hosts"); do
     echo "NodeName=h$i NodeAddr=$subnet.$i NodeHostname=h$i CPUs=2 State=UNKNOWN"
@@ -95,7 +81,8 @@ up() {
   [ ! -e "$slurm" ] || die "$slurm exists: Slurm was started on this cluster before"
   local i
   mkdir -p "$slurm/state" "$slurm/log"
-  for i in $(seq 1 "$hosts"); do mkdir -p "$slurm/run/h$i/spool" "$slurm/run/h$i/tmp"; done
+  [ ! -e "$runs" ] || die "$runs exists: Slurm was started on this cluster before"
+  for i in $(seq 1 "$hosts"); do mkdir -p "$runs/h$i/spool" "$runs/h$i/tmp"; done
   write_conf
   # shellcheck disable=SC2016  # expanded by the inner bash
   inside head bash -c 'source "$1"; munge_start "$2"' sh "$here/../slurm/daemons.sh" \
@@ -121,7 +108,7 @@ down() {
   [ -d "$slurm" ] || return 0
   local i
   # slurmd first: a slurmd whose controller is gone retries before it exits.
-  for i in $(seq 1 "$hosts"); do stop_daemon "$slurm/run/h$i/slurmd.pid" slurmd; done
+  for i in $(seq 1 "$hosts"); do stop_daemon "$runs/h$i/slurmd.pid" slurmd; done
   stop_daemon "$slurm/slurmctld.pid" slurmctld
   munge_stop "$slurm/munge"
   # The step daemons of jobs still running outlive their slurmd: end those in the hosts too
@@ -132,6 +119,7 @@ down() {
       [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = slurmstepd ] && kill -9 "$pid" 2>/dev/null
     done
   done
+  rm -rf "$runs"
   return 0
 }
 

@@ -53,3 +53,31 @@ munge_start() {
 }
 
 munge_stop() { stop_daemon "$1/munged.pid" munged; }
+
+# slurm_settings MUNGE_SOCKET: the slurm.conf lines that every test cluster shares (the one-node
+# one and the namespace hosts' one); each adds its host names, paths and nodes.
+slurm_settings() {
+  cat <<CONF
+SlurmUser=root
+AuthType=auth/munge
+# Our own munged (munge_start); Slurm's auth and cred plugins both read the socket from here.
+# Slurm starts a requeued job again cred_expire + 1 s after it stopped: time for the last run's
+# step daemons (and their PMIx sockets) and revoked credentials to go; 20 s, not the default 120.
+AuthInfo=socket=$1,cred_expire=20
+CredType=cred/munge
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+MpiDefault=none
+ReturnToService=2
+# Nodes declare more CPUs than their share of this machine: accept it, do not drain them.
+SlurmdParameters=config_overrides
+SlurmctldPort=16817
+SlurmdPort=16818
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SchedulerType=sched/backfill
+KillWait=5
+CONF
+}

@@ -21,32 +21,13 @@ start() {
   cat >"$conf" <<CONF
 ClusterName=dptrain-test
 SlurmctldHost=$host
-SlurmUser=root
-AuthType=auth/munge
-# Slurm waits cred_expire + 1 s before it starts a requeued job again: time for the last run's
-# step daemons (and their PMIx sockets) and revoked credentials to go; 20 s, not the default 120.
-# socket=: our own munged (daemons.sh); Slurm's auth and cred plugins both read it from here.
-AuthInfo=socket=$dir/munge/munge.socket,cred_expire=20
-CredType=cred/munge
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=none
-ReturnToService=2
-SlurmdParameters=config_overrides
-SlurmctldPort=16817
-SlurmdPort=16818
+$(slurm_settings "$dir/munge/munge.socket")
 SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
 SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-SchedulerType=sched/backfill
-KillWait=5
 NodeName=$host CPUs=$cpus State=UNKNOWN
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 CONF
