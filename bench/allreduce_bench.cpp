@@ -1,5 +1,7 @@
-// Google Benchmark of the gradient exchange under MPI, nccl-tests style: dptrain's ring
-// allreduce beside a plain MPI_Allreduce of the same bytes, reporting
+// Google Benchmark of the gradient exchange under MPI, nccl-tests style: dptrain's
+// RingAllreduce as it chooses (recursive doubling up to kDoublingUpTo bytes, the ring above),
+// each algorithm forced at every size (the crossover), and a plain MPI_Allreduce of the same
+// bytes, reporting
 //   algbw = bytes / time and busbw = algbw * 2(n-1)/n
 // (busbw is what each link carries, comparable across rank counts). Every benchmark checks its
 // own result first: the sum of integer-valued inputs, exact in float, on every element, and
@@ -12,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -24,10 +27,18 @@ namespace {
 
 using Allreduce = void (*)(float* data, size_t count);
 
+RingAllreduce* chosen = nullptr;
 RingAllreduce* ring = nullptr;
+RingAllreduce* doubling = nullptr;
 
+void chosen_sum(float* data, size_t count) {
+  chosen->sum(data, count);
+}
 void ring_sum(float* data, size_t count) {
   ring->sum(data, count);
+}
+void doubling_sum(float* data, size_t count) {
+  doubling->sum(data, count);
 }
 
 void mpi_sum(float* data, size_t count) {
@@ -98,14 +109,16 @@ void AllreduceBandwidth(benchmark::State& state, Allreduce allreduce, const char
 
 void register_benchmarks() {
   for (const auto& [name, allreduce] :
-       {std::pair<const char*, Allreduce>{"RingAllreduce", ring_sum},
+       {std::pair<const char*, Allreduce>{"RingAllreduce", chosen_sum},
+        std::pair<const char*, Allreduce>{"RingAllreduce/ring", ring_sum},
+        std::pair<const char*, Allreduce>{"RingAllreduce/doubling", doubling_sum},
         std::pair<const char*, Allreduce>{"MPI_Allreduce", mpi_sum}}) {
-    // 4 KiB to 64 MiB; about 256 MiB moved per size, at least 20 iterations.
-    for (int64_t bytes = 4096; bytes <= (int64_t{64} << 20); bytes *= 4)
+    // 1 KiB to 64 MiB in powers of 2; about 256 MiB moved per size, 20 to 2000 iterations.
+    for (int64_t bytes = 1024; bytes <= (int64_t{64} << 20); bytes *= 2)
       benchmark::RegisterBenchmark(name, AllreduceBandwidth, allreduce, name)
           ->Arg(bytes)
           ->UseManualTime()
-          ->Iterations(std::max<int64_t>(20, (int64_t{256} << 20) / bytes));
+          ->Iterations(std::clamp<int64_t>((int64_t{256} << 20) / bytes, 20, 2000));
   }
 }
 
@@ -122,8 +135,12 @@ class SilentReporter final : public benchmark::BenchmarkReporter {
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   {
-    dptrain::RingAllreduce ring(MPI_COMM_WORLD);
+    dptrain::RingAllreduce chosen(MPI_COMM_WORLD), ring(MPI_COMM_WORLD), doubling(MPI_COMM_WORLD);
+    ring.set_doubling_up_to(0);
+    doubling.set_doubling_up_to(SIZE_MAX);
+    dptrain::chosen = &chosen;
     dptrain::ring = &ring;
+    dptrain::doubling = &doubling;
     benchmark::Initialize(&argc, argv);
     dptrain::register_benchmarks();
     if (dptrain::world_rank() == 0) {

@@ -1,5 +1,6 @@
 #include "dptrain/comm/ring_allreduce.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdint>
@@ -13,6 +14,7 @@ namespace {
 
 constexpr int kReduceScatterTag = 7101;
 constexpr int kAllgatherTag = 7102;
+constexpr int kDoublingTag = 7103;
 constexpr const char* kWhat = "the ring allreduce of the gradients";
 // How often the background thread tests the messages in flight. Each test wakes a thread on a
 // core that is computing; on 2 hosts x 1 rank sharing 2 cores, CNN, 200 us gave 5,950 samples/s
@@ -51,6 +53,8 @@ RingAllreduce::RingAllreduce(MPI_Comm comm, WireFormat float_sums)
     : comm_(comm), codec_(float_sums) {
   mpiCheck(MPI_Comm_rank(comm_, &rank_));
   mpiCheck(MPI_Comm_size(comm_, &size_));
+  while (power_of_two_ * 2 <= size_)
+    power_of_two_ *= 2;
 }
 
 RingAllreduce::~RingAllreduce() {
@@ -105,7 +109,10 @@ void RingAllreduce::make_room(size_t bytes, size_t queued) {
   // The largest chunk of `bytes` in elements of 4 bytes or more, in 8-byte words, plus one for
   // the rounding of the split.
   const size_t words = (bytes + ranks - 1) / ranks / sizeof(uint64_t) + 1;
-  if (scratch_.size() < words) scratch_.resize(words);
+  // Recursive doubling receives a whole buffer, up to doubling_up_to_ bytes.
+  const size_t doubling_words = std::min(bytes, doubling_up_to_) / sizeof(uint64_t) + 1;
+  if (scratch_.size() < std::max(words, doubling_words))
+    scratch_.resize(std::max(words, doubling_words));
   if (codec_.format() != WireFormat::fp32) {
     // A slot holds the message of the largest chunk of float elements, in whole 8-byte words.
     const size_t message = codec_.message_bytes((bytes / sizeof(float) + ranks - 1) / ranks + 1);
@@ -160,6 +167,8 @@ void RingAllreduce::enqueue(const Job& job) {
   }
   make_room(job.count * element_bytes(job.reduction), queue_.size() + 1);
   queue_.push_back(job);
+  queue_.back().doubling =
+      !narrowed(job) && job.count * element_bytes(job.reduction) <= doubling_up_to_;
   if (queue_head_ + 1 == queue_.size()) post_step();
 }
 
@@ -172,9 +181,55 @@ void RingAllreduce::post(void* send, size_t send_count, void* receive, size_t re
   posted_ = true;
 }
 
+RingAllreduce::DoublingStep RingAllreduce::doubling_step(int step) const {
+  const int p2 = power_of_two_;
+  const int extra = size_ - p2;
+  if (rank_ >= p2) {  // hand the data over, get the result back
+    return step == 0 ? DoublingStep{rank_ - p2, -1, false} : DoublingStep{-1, rank_ - p2, false};
+  }
+  const bool folds = rank_ < extra;  // receives rank_ + p2's data first, returns the result last
+  if (folds && step == 0) return {-1, rank_ + p2, true};
+  const int k = step - (folds ? 1 : 0);
+  if (folds && k == doubling_steps() - 2) return {rank_ + p2, -1, false};
+  const int partner = rank_ ^ (1 << k);
+  return {partner, partner, true};
+}
+
+int RingAllreduce::doubling_steps() const {
+  if (rank_ >= power_of_two_) return 2;
+  int rounds = 0;
+  for (int p = 1; p < power_of_two_; p *= 2)
+    ++rounds;
+  return rounds + (rank_ < size_ - power_of_two_ ? 2 : 0);
+}
+
+void RingAllreduce::reduce_into_job(const Job& job, size_t begin, size_t count,
+                                    const void* incoming) {
+  if (job.reduction == Reduction::sum_i64)
+    reduce_into(static_cast<int64_t*>(job.data) + begin, static_cast<const int64_t*>(incoming),
+                count);
+  else
+    reduce_into(static_cast<float*>(job.data) + begin, static_cast<const float*>(incoming), count,
+                job.reduction == Reduction::max_f32);
+}
+
 void RingAllreduce::post_step() {
   Job& job = queue_[queue_head_];
   if (step_ == 0) job.started = trace::Clock::now();  // it moves from now on
+  const MPI_Datatype type = job.reduction == Reduction::sum_i64 ? MPI_INT64_T : MPI_FLOAT;
+  if (job.doubling) {
+    const DoublingStep step = doubling_step(step_);
+    requests_[0] = requests_[1] = MPI_REQUEST_NULL;
+    if (step.receive_from >= 0)
+      mpiCheck(MPI_Irecv(step.reduce ? static_cast<void*>(scratch_.data()) : job.data,
+                         as_count(job.count), type, step.receive_from, kDoublingTag, comm_,
+                         &requests_[0]));
+    if (step.send_to >= 0)
+      mpiCheck(MPI_Isend(job.data, as_count(job.count), type, step.send_to, kDoublingTag, comm_,
+                         &requests_[1]));
+    posted_ = true;
+    return;
+  }
   const bool reducing = step_ < size_ - 1;
   const int s = reducing ? step_ : step_ - (size_ - 1);
   // Reduce-scatter: after step s, rank r holds the reduction over s + 2 ranks of chunk r - s - 1;
@@ -209,6 +264,20 @@ void RingAllreduce::post_step() {
 void RingAllreduce::finish_step() {
   posted_ = false;
   const Job& job = queue_[queue_head_];
+  if (job.doubling) {
+    if (doubling_step(step_).reduce) reduce_into_job(job, 0, job.count, scratch_.data());
+  } else {
+    finish_ring_step(job);
+  }
+  if (++step_ == steps(job)) {
+    if (job.traced) queue_[queue_head_].finished = trace::Clock::now();
+    step_ = 0;
+    ++queue_head_;
+  }
+  if (queue_head_ < queue_.size()) post_step();
+}
+
+void RingAllreduce::finish_ring_step(const Job& job) {
   const bool reducing = step_ < size_ - 1;
   const int receive = reducing ? chunk(rank_ - step_ - 1) : chunk(rank_ - (step_ - (size_ - 1)));
   const size_t begin = chunk_begin(job.count, receive);
@@ -219,20 +288,9 @@ void RingAllreduce::finish_step() {
       codec_.decode_add(slot(size_), size, target);
     else
       codec_.decode(slot(receive), size, target);
-  } else if (reducing && job.reduction == Reduction::sum_i64) {
-    reduce_into(static_cast<int64_t*>(job.data) + begin,
-                reinterpret_cast<const int64_t*>(scratch_.data()), size);
   } else if (reducing) {
-    reduce_into(static_cast<float*>(job.data) + begin,
-                reinterpret_cast<const float*>(scratch_.data()), size,
-                job.reduction == Reduction::max_f32);
+    reduce_into_job(job, begin, size, scratch_.data());
   }
-  if (++step_ == 2 * (size_ - 1)) {
-    if (job.traced) queue_[queue_head_].finished = trace::Clock::now();
-    step_ = 0;
-    ++queue_head_;
-  }
-  if (queue_head_ < queue_.size()) post_step();
 }
 
 void RingAllreduce::advance() {

@@ -248,3 +248,49 @@ TEST(RingAllreduce, AProgressThreadFinishesStartedSumsWhileTheCallerComputes) {
 
 }  // namespace
 }  // namespace dptrain
+
+namespace dptrain {
+namespace {
+
+// Recursive doubling (small buffers) and the ring (large ones): exact sums, maxima and integer
+// sums either way, the same bits on every rank, and for 2 ranks the same bits as each other
+// (both compute a + b).
+TEST(RingAllreduce, RecursiveDoublingAndTheRingBothSumRightOnEveryRank) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  RingAllreduce doubling(MPI_COMM_WORLD), ring(MPI_COMM_WORLD);
+  doubling.set_doubling_up_to(SIZE_MAX);
+  ring.set_doubling_up_to(0);
+  for (size_t count : {size_t{1}, size_t{7}, size_t{4096}, size_t{30001}}) {
+    std::vector<float> exact(count);
+    for (size_t i = 0; i < count; ++i)
+      exact[i] = static_cast<float>((rank + 1) * (i % 53));
+    std::vector<int64_t> integers(count, (int64_t{1} << 58) + rank);
+    doubling.sum(exact.data(), count);
+    doubling.sum(sum_buffer(integers.data(), count));
+    for (size_t i = 0; i < count; ++i) {
+      ASSERT_EQ(exact[i], static_cast<float>(size * (size + 1) / 2 * (i % 53))) << i;
+      ASSERT_EQ(integers[i], size * (int64_t{1} << 58) + size * (size - 1) / 2) << i;
+    }
+    std::vector<float> by_doubling = contribution(count, 61);
+    std::vector<float> by_ring = by_doubling;
+    std::vector<float> largest = by_doubling;
+    std::vector<float> expected_largest = by_doubling;
+    doubling.sum(by_doubling.data(), count);
+    ring.sum(by_ring.data(), count);
+    doubling.max(largest.data(), count);
+    MPI_Allreduce(MPI_IN_PLACE, expected_largest.data(), static_cast<int>(count), MPI_FLOAT,
+                  MPI_MAX, MPI_COMM_WORLD);
+    EXPECT_EQ(std::memcmp(largest.data(), expected_largest.data(), count * sizeof(float)), 0);
+    std::vector<float> root = by_doubling;
+    MPI_Bcast(root.data(), static_cast<int>(count), MPI_FLOAT, 0, MPI_COMM_WORLD);
+    ASSERT_EQ(std::memcmp(root.data(), by_doubling.data(), count * sizeof(float)), 0) << count;
+    if (size <= 2) {
+      EXPECT_EQ(std::memcmp(by_ring.data(), by_doubling.data(), count * sizeof(float)), 0);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dptrain

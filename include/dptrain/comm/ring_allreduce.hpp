@@ -22,6 +22,15 @@ namespace dptrain {
 // collective watchdog, so a rank that never sends is named instead of hanging the others.
 // It reduces float sums, int64 sums (--exact's fixed-point gradients) and float maxima.
 //
+// Small buffers take recursive doubling instead (Thakur, Rabenseifner & Gropp 2005): log2(n)
+// steps that each swap the whole buffer with one partner and add, instead of the ring's 2(n-1)
+// steps of 1/n of it; fewer round trips, more bytes, so it wins below a size (measured, README
+// "Many hosts"). Partners add the same two values in either order, which IEEE addition makes
+// the same bits, so every rank still gets the same result; ranks beyond the largest power of two
+// first hand their data to a partner and get the result back. For 2 ranks both algorithms
+// compute a + b: the same bits. Narrowed sums always take the ring (partners would narrow
+// different values).
+//
 // Float sums may travel narrowed (WireFormat): each partial sum of the reduce-scatter is sent
 // as bfloat16 or half and added in float where it arrives; the rank that completes a chunk
 // narrows it once, keeps the narrowed values itself and sends the same message around the
@@ -74,6 +83,14 @@ class RingAllreduce {
   // no later call allocates.
   void reserve(size_t bytes, size_t queued = 1);
 
+  // Buffers of up to this many bytes take recursive doubling (default kDoublingUpTo); 0: none.
+  // Every rank must set the same.
+  void set_doubling_up_to(size_t bytes) { doubling_up_to_ = bytes; }
+  // Measured crossover (bench/allreduce-across-hosts.sh): below 32 KiB doubling takes half the
+  // ring's time between 2 hosts; a whole 64 KiB buffer no longer fits Open MPI's TCP eager
+  // limit (64 KiB with its header) and waits a round trip for the receiver.
+  static constexpr size_t kDoublingUpTo = 32 * 1024;
+
  private:
   enum class Reduction { sum_f32, sum_i64, max_f32 };
   struct Job {
@@ -83,6 +100,7 @@ class RingAllreduce {
     trace::Clock::time_point started;  // its first message
     bool traced;
     trace::Clock::time_point finished = {};
+    bool doubling = false;
   };
   static size_t element_bytes(Reduction reduction);
   // Under mutex_:
@@ -104,10 +122,23 @@ class RingAllreduce {
   void post(void* send, size_t send_count, void* receive, size_t receive_count, MPI_Datatype type,
             int tag);
   int chunk(int c) const { return (c % size_ + size_) % size_; }
+  // Recursive doubling's step `step` of this rank: whom it sends to and receives from (-1: no
+  // one), and whether what comes in is added (else it is the result).
+  struct DoublingStep {
+    int send_to;
+    int receive_from;
+    bool reduce;
+  };
+  DoublingStep doubling_step(int step) const;
+  int doubling_steps() const;
+  int steps(const Job& job) const { return job.doubling ? doubling_steps() : 2 * (size_ - 1); }
+  // Adds `incoming` into elements [begin, begin + count) of the job's data.
+  void reduce_into_job(const Job& job, size_t begin, size_t count, const void* incoming);
   // Posts the messages of the current step of the oldest started job.
   void post_step();
   // The current step's messages have arrived: reduces what came in, moves to the next step.
   void finish_step();
+  void finish_ring_step(const Job& job);
   // Tests the current step's messages, finishing steps while they have arrived.
   void advance();
   // Puts the finished sums of the queue into the trace (on the caller's thread: the trace is
@@ -122,6 +153,8 @@ class RingAllreduce {
   std::vector<uint64_t> scratch_;  // 8-byte words, aligned for every element type
   std::vector<uint64_t> wire_;     // n + 1 slots of narrowed messages
   size_t slot_bytes_ = 0;
+  size_t doubling_up_to_ = kDoublingUpTo;
+  int power_of_two_ = 1;    // the largest power of two <= size_
   std::vector<Job> queue_;  // started jobs, oldest at queue_head_
   size_t queue_head_ = 0;
   int step_ = 0;  // of the oldest job: 0..n-2 reduce-scatter, n-1..2n-3 allgather
