@@ -6,10 +6,9 @@
 # follows (README, "Many hosts"). Prints Google Benchmark's table per link.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+source "$repo/bench/lib.sh"
 if [ "${1:-}" != --inside ]; then
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
-  bash "$repo/tests/cluster/with_cluster.sh" 2 "$work" -- "$0" --inside "${1:-4194304}"
+  on_two_hosts "$0" --inside "${1:-4194304}"
   exit
 fi
 max=$2
@@ -19,13 +18,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 sizes=""
 for ((bytes = 1024; bytes <= max; bytes *= 2)); do sizes+="${sizes:+|}$bytes"; done
 for rate in unshaped 10gbit 1gbit; do
-  for host in h1 h2; do
-    if [ "$rate" = unshaped ]; then
-      "$CLUSTER_SH" link "$CLUSTER" "$host" clear
-    else
-      "$CLUSTER_SH" link "$CLUSTER" "$host" rate "$rate"
-    fi
-  done
+  set_links "$rate"
   echo "=== link: $rate"
   timeout --kill-after=5 600 "$CLUSTER_SH" head "$CLUSTER" sh -c \
     "mpirun \$MPIRUN_ARGS -np 2 --npernode 1 $bench --benchmark_filter='/($sizes)/' \

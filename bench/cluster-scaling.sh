@@ -10,16 +10,14 @@
 # ROWS (optional) is a file of "model|options" lines that replaces the default rows.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+source "$repo/bench/lib.sh"
 if [ "${1:-}" != --inside ]; then
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
-  bash "$repo/tests/cluster/with_cluster.sh" 2 "$work" -- "$0" --inside "${1:-2}"
+  on_two_hosts "$0" --inside "${1:-2}"
   exit
 fi
 epochs=$2
 dptrain=${DPTRAIN:-$repo/build/dptrain}
 data=${DATA:-$repo/datasets/mnist.h5}
-source "$repo/bench/lib.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 # train LAYOUT OPTIONS...: prints "samples/s exchange-share test-accuracy" of one run.
@@ -63,13 +61,7 @@ echo
 echo "| link | model | options | samples/s | efficiency | exchange share | test accuracy |"
 echo "|---|---|---|---|---|---|---|"
 for rate in unshaped 10gbit 1gbit; do
-  for host in h1 h2; do
-    if [ "$rate" = unshaped ]; then
-      "$CLUSTER_SH" link "$CLUSTER" "$host" clear
-    else
-      "$CLUSTER_SH" link "$CLUSTER" "$host" rate "$rate"
-    fi
-  done
+  set_links "$rate"
   while IFS='|' read -r model options; do
     [ -n "$model" ] || continue
     # shellcheck disable=SC2086 # options are words

@@ -27,3 +27,26 @@ percent_range() {
   awk 'NR == 1 { min = max = $1 } { s += $1; if ($1 < min) min = $1; if ($1 > max) max = $1 }
        END { printf "%.2f%% / %.2f%% / %.2f%%", 100 * min, 100 * s / NR, 100 * max }' "$1"
 }
+
+# on_two_hosts SCRIPT ARGS...: runs SCRIPT ARGS under a cluster of 2 hosts made of network
+# namespaces (tests/cluster/with_cluster.sh: needs root; CLUSTER and CLUSTER_SH exported), which
+# is always taken down again, then removes its directory. Needs $repo.
+on_two_hosts() {
+  local work status=0
+  work=$(mktemp -d)
+  bash "${repo:?}/tests/cluster/with_cluster.sh" 2 "$work" -- "$@" || status=$?
+  rm -rf "$work"
+  return "$status"
+}
+
+# set_links RATE: both hosts' links shaped to RATE (tbf, e.g. 1gbit), or not shaped (unshaped).
+set_links() {
+  local host
+  for host in h1 h2; do
+    if [ "$1" = unshaped ]; then
+      "$CLUSTER_SH" link "$CLUSTER" "$host" clear
+    else
+      "$CLUSTER_SH" link "$CLUSTER" "$host" rate "$1"
+    fi
+  done
+}
