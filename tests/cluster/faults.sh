@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# faults.sh KIND DPTRAIN DATA (under with_cluster.sh with 2 hosts)
+# faults.sh KIND DPTRAIN DATA [TRAIN OPTIONS...] (under with_cluster.sh with 2 hosts)
 # A host lost in the middle of training, 2 hosts x 2 ranks: KIND is
 #   link-down   h2's link loses its carrier
 #   blackhole   every packet to and from h2 is dropped (the link stays up)
@@ -9,8 +9,11 @@
 # names h2 and its ranks (README, "Many hosts"); for a killed daemon the job ends within about
 # 2 s, before any rank's warning, and Open MPI's own report names the host.
 #   link-flap   h2's link goes down for 6 s and comes back: training must go on and finish.
+# TRAIN OPTIONS go to every run, e.g. --bucket-kb 64: buckets between hosts are moved by a
+# progress thread, which must not keep a rank from ending.
 set -u
 kind=$1 dptrain=$2 data=$3
+shift 3
 token=$(sed -n 's/^token=//p' "$CLUSTER/state")
 log=$CLUSTER/train.log
 ranks_left() {  # dptrain processes in the cluster's namespaces
@@ -26,7 +29,7 @@ layout=(-np 4 --npernode 2)
 epochs=1000
 if [ "$kind" = link-flap ]; then layout=(-np 2 --npernode 1) epochs=15; fi
 timeout --kill-after=5 200 "$CLUSTER_SH" head "$CLUSTER" sh -c \
-  "mpirun \$MPIRUN_ARGS ${layout[*]} $dptrain train --data $data --epochs $epochs --progress off" \
+  "mpirun \$MPIRUN_ARGS ${layout[*]} $dptrain train --data $data --epochs $epochs --progress off $*" \
   >"$log" 2>&1 &
 launcher=$!
 # The fault, once every rank trains.
