@@ -111,16 +111,26 @@ void RingAllreduce::make_room(size_t bytes, size_t queued) {
   const size_t words = (bytes + ranks - 1) / ranks / sizeof(uint64_t) + 1;
   // Recursive doubling receives a whole buffer, up to doubling_up_to_ bytes.
   const size_t doubling_words = std::min(bytes, doubling_up_to_) / sizeof(uint64_t) + 1;
+  // A slot holds the message of the largest chunk of float elements, in whole 8-byte words.
+  const size_t slot_words =
+      codec_.format() == WireFormat::fp32
+          ? 0
+          : (codec_.message_bytes((bytes / sizeof(float) + ranks - 1) / ranks + 1) +
+             sizeof(uint64_t) - 1) /
+                sizeof(uint64_t);
+  const bool grows =
+      scratch_.size() < std::max(words, doubling_words) || slot_bytes_ < slot_words * sizeof(uint64_t);
+  // Messages in flight are received into the scratch and the slots: moving them would corrupt
+  // memory, so a sum larger than reserve() allowed for may not start while others are.
+  if (grows && posted_)
+    throw std::logic_error(
+        "ring allreduce: a sum started while others were in flight needs more "
+        "room than reserve() made");
   if (scratch_.size() < std::max(words, doubling_words))
     scratch_.resize(std::max(words, doubling_words));
-  if (codec_.format() != WireFormat::fp32) {
-    // A slot holds the message of the largest chunk of float elements, in whole 8-byte words.
-    const size_t message = codec_.message_bytes((bytes / sizeof(float) + ranks - 1) / ranks + 1);
-    const size_t slot_words = (message + sizeof(uint64_t) - 1) / sizeof(uint64_t);
-    if (slot_bytes_ < slot_words * sizeof(uint64_t)) {
-      slot_bytes_ = slot_words * sizeof(uint64_t);
-      wire_.assign(slot_words * (ranks + 1), 0);
-    }
+  if (slot_bytes_ < slot_words * sizeof(uint64_t)) {
+    slot_bytes_ = slot_words * sizeof(uint64_t);
+    wire_.assign(slot_words * (ranks + 1), 0);
   }
   if (queue_.capacity() < queued) queue_.reserve(queued);
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -290,6 +291,31 @@ TEST(RingAllreduce, RecursiveDoublingAndTheRingBothSumRightOnEveryRank) {
       EXPECT_EQ(std::memcmp(by_ring.data(), by_doubling.data(), count * sizeof(float)), 0);
     }
   }
+}
+
+}  // namespace
+}  // namespace dptrain
+
+namespace dptrain {
+namespace {
+
+// The scratch that messages in flight are received into may not move: a larger sum started
+// while another is in flight, without room reserved for it, is refused instead.
+TEST(RingAllreduce, ALargerSumStartedWhileOthersAreInFlightNeedsReservedRoom) {
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (size == 1) GTEST_SKIP() << "one rank sends nothing";
+  RingAllreduce ring(MPI_COMM_WORLD);
+  std::vector<float> small(100, 1.0f), large(100000, 1.0f);
+  ring.start(sum_buffer(small.data(), small.size()));
+  EXPECT_THROW(ring.start(sum_buffer(large.data(), large.size())), std::logic_error);
+  ring.wait();
+  EXPECT_EQ(small[0], static_cast<float>(size));
+  ring.reserve(large.size() * sizeof(float), 2);  // with room made, both may be in flight
+  ring.start(sum_buffer(small.data(), small.size()));
+  ring.start(sum_buffer(large.data(), large.size()));
+  ring.wait();
+  EXPECT_EQ(large[99999], static_cast<float>(size));
 }
 
 }  // namespace
