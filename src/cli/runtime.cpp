@@ -82,7 +82,6 @@ Runtime make_runtime(const TrainConfig& config, const World& everyone, const Wor
     return runtime;
   }
 #endif
-  // Buckets are sums started while backward computes: a thread moves them on.
   const HostLayout hosts(replicas);
   MpiExchangeOptions exchange;
   exchange.float_sums = config.exchange_dtype;
