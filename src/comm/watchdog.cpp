@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dptrain/comm/mpi_check.hpp"
+#include "dptrain/core/backoff.hpp"
 #include "dptrain/core/error.hpp"
 
 namespace dptrain::watchdog {
@@ -268,6 +269,17 @@ int wait_any(std::span<MPI_Request> requests, const char* what) {
       },
       what);
   return index;
+}
+
+void wait_until(const std::function<bool()>& done, const char* what) {
+  Backoff backoff;
+  poll(
+      [&] {
+        if (done()) return true;
+        backoff.pause();
+        return false;
+      },
+      what);
 }
 
 void stalled(const char* what) {

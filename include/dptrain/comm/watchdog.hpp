@@ -40,7 +40,10 @@ void wait(MPI_Request& request, const char* what);
 // Returns the index of a completed request, as MPI_Waitany.
 int wait_any(std::span<MPI_Request> requests, const char* what);
 
-// For waits that are not MPI requests (a device stream): call when `what` has taken too long.
+// For waits that are not MPI requests (a device stream): polls `done` with a Backoff between
+// polls, under the same deadline and stall reports as the waits above.
+void wait_until(const std::function<bool()>& done, const char* what);
+// For waits that are not MPI requests: call when `what` has taken too long.
 [[noreturn]] void stalled(const char* what);
 
 }  // namespace watchdog
