@@ -60,9 +60,20 @@ class RecordingBackend final : public Backend {
     cpu_.accumulate_confusion(logits, labels, rows, cols, confusion);
   }
   bool all_finite(const float* data, size_t n) override { return cpu_.all_finite(data, n); }
+  void find_non_finite(const float* data, size_t n, uint64_t* first_index) override {
+    cpu_.find_non_finite(data, n, first_index);
+  }
+  void decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy,
+                   uint64_t host_index) override {
+    cpu_.decide_step(guard, policy, host_index);
+  }
   void adam_update(float* params, const float* grads, float* m, float* v, size_t n,
                    const ew::AdamStep& step) override {
     cpu_.adam_update(params, grads, m, v, n, step);
+  }
+  void guarded_adam_update(float* params, const float* grads, float* m, float* v, size_t n,
+                           const ew::StepGuard* guard) override {
+    cpu_.guarded_adam_update(params, grads, m, v, n, guard);
   }
   void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
                     const uint32_t* indices, int rows, float* x, int32_t* y) override {

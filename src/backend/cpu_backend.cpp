@@ -312,9 +312,28 @@ bool CpuBackend::all_finite(const float* data, size_t n) {
   return loops::all_finite(data, n);
 }
 
+void CpuBackend::find_non_finite(const float* data, size_t n, uint64_t* first_index) {
+  if (loops::all_finite(data, n)) return;  // the common case, vectorised
+  for (size_t i = 0; i < n && i < *first_index; ++i)
+    if (ew::is_non_finite_bits(std::bit_cast<uint32_t>(data[i]))) {
+      *first_index = i;
+      return;
+    }
+}
+
+void CpuBackend::decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy,
+                             uint64_t host_index) {
+  ew::decide_step(*guard, policy, host_index);
+}
+
 void CpuBackend::adam_update(float* params, const float* grads, float* m, float* v, size_t n,
                              const ew::AdamStep& step) {
   loops::adam_update(params, grads, m, v, n, step);
+}
+
+void CpuBackend::guarded_adam_update(float* params, const float* grads, float* m, float* v,
+                                     size_t n, const ew::StepGuard* guard) {
+  if (guard->apply != 0) loops::adam_update(params, grads, m, v, n, guard->constants);
 }
 
 void CpuBackend::gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,

@@ -1,7 +1,5 @@
 #include "dptrain/cuda/cuda_api.hpp"
 
-#include <chrono>
-
 #include "cuda_backend.hpp"
 #include "cuda_check.hpp"
 #include "dptrain/comm/watchdog.hpp"
@@ -19,15 +17,13 @@ VisibleDevices visible_devices() {
 }
 
 void CudaBackend::synchronize() {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::duration<double>(watchdog::timeout());
-  for (;;) {
-    const cudaError_t status = cudaStreamQuery(stream_);
-    if (status == cudaSuccess) return;
-    if (status != cudaErrorNotReady) cudaCheck(status);
-    if (std::chrono::steady_clock::now() > deadline)
-      watchdog::stalled("the CUDA stream (a kernel or an NCCL collective)");
-  }
+  watchdog::wait_until(
+      [this] {
+        const cudaError_t status = cudaStreamQuery(stream_);
+        if (status != cudaErrorNotReady) cudaCheck(status);
+        return status == cudaSuccess;
+      },
+      "the CUDA stream (a kernel or an NCCL collective)");
 }
 
 std::unique_ptr<Backend> make_backend(int device, GemmPrecision precision) {

@@ -3,6 +3,7 @@
 #include "cuda_backend.hpp"
 #include "cuda_check.hpp"
 #include "dptrain/backend/gemm_convention.hpp"
+#include "dptrain/core/column_sum.hpp"
 #include "dptrain/core/conv_elements.hpp"
 #include "dptrain/core/elementwise.hpp"
 #include "dptrain/core/fixed_point.hpp"
@@ -14,6 +15,10 @@ constexpr int kThreads = 256;
 constexpr size_t kMaxBlocks = 65535;
 // cuBLAS's recommended workspace on Hopper; given once so that no GEMM allocates.
 constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;
+// bias_gradient's partial sums: 1 Mi floats, e.g. 1024 runs of 1024 columns (ew::column_sum_plan).
+constexpr size_t kColumnPartials = size_t{1} << 20;
+// The loss of a batch is summed by one block: rows are few (a batch) and cheap (10 classes).
+constexpr int kLossThreads = 256;
 
 unsigned blocks_for(size_t n) {
   return static_cast<unsigned>(std::min(kMaxBlocks, (n + kThreads - 1) / kThreads));
@@ -38,27 +43,56 @@ __global__ void activation_backward_kernel(float* dy, const float* y, size_t n,
   }
 }
 
-// One thread per column, summing down the rows in order: deterministic, and coalesced across
-// the threads of a warp.
-__global__ void bias_gradient_kernel(const float* dy, int rows, int cols, float* dbias) {
+// Column sums in the order of ew::column_sum_plan: block (kColumnTile, kColumnLanes) takes
+// kColumnTile columns of one run of rows; thread (x, lane) sums its lane's rows of column x,
+// then the lanes are combined as a tree in shared memory. With one run the result is the sum,
+// else a partial that column_partials_kernel adds up in run order.
+__global__ void column_sums_kernel(const float* dy, int rows, int cols, ew::ColumnSumPlan plan,
+                                   float* out) {
+  __shared__ float lanes[ew::kColumnLanes][ew::kColumnTile];
+  const int col = static_cast<int>(blockIdx.x) * ew::kColumnTile + static_cast<int>(threadIdx.x);
+  const int lane = static_cast<int>(threadIdx.y);
+  const int begin = static_cast<int>(blockIdx.y) * plan.rows_per_chunk;
+  const int end = min(rows, begin + plan.rows_per_chunk);
+  lanes[lane][threadIdx.x] =
+      col < cols ? ew::column_lane_sum(dy, cols, col, begin, end, lane) : 0.0f;
+  __syncthreads();
+  for (int half = ew::kColumnLanes / 2; half > 0; half /= 2) {
+    if (lane < half) lanes[lane][threadIdx.x] += lanes[lane + half][threadIdx.x];
+    __syncthreads();
+  }
+  if (lane == 0 && col < cols)
+    out[static_cast<size_t>(blockIdx.y) * cols + col] = lanes[0][threadIdx.x];
+}
+
+__global__ void column_partials_kernel(const float* partials, int chunks, int cols, float* sums) {
   DPTRAIN_FOR_EACH(j, static_cast<size_t>(cols)) {
-    float sum = 0.0f;
-    for (int r = 0; r < rows; ++r)
-      sum += dy[static_cast<size_t>(r) * cols + j];
-    dbias[j] = sum;
+    float total = 0.0f;
+    for (int c = 0; c < chunks; ++c)
+      total += partials[static_cast<size_t>(c) * cols + j];
+    sums[j] = total;
   }
 }
 
+// One block: thread t sums the losses of rows t, t + kLossThreads, ... in order, then a tree in
+// shared memory; the same rows meet in the same order whatever the run.
 __global__ void softmax_cross_entropy_kernel(const float* logits, const int32_t* labels, int rows,
                                              int cols, float grad_scale, float* dlogits,
                                              double* loss_sum) {
-  DPTRAIN_FOR_EACH(r, static_cast<size_t>(rows)) {
-    const size_t offset = r * cols;
-    const float loss =
-        ew::softmax_cross_entropy_row(logits + offset, cols, labels[r], grad_scale,
-                                      dlogits == nullptr ? nullptr : dlogits + offset);
-    atomicAdd(loss_sum, static_cast<double>(loss));
+  __shared__ double partial[kLossThreads];
+  double mine = 0.0;
+  for (int r = static_cast<int>(threadIdx.x); r < rows; r += kLossThreads) {
+    const size_t offset = static_cast<size_t>(r) * cols;
+    mine += ew::softmax_cross_entropy_row(logits + offset, cols, labels[r], grad_scale,
+                                          dlogits == nullptr ? nullptr : dlogits + offset);
   }
+  partial[threadIdx.x] = mine;
+  __syncthreads();
+  for (int half = kLossThreads / 2; half > 0; half /= 2) {
+    if (static_cast<int>(threadIdx.x) < half) partial[threadIdx.x] += partial[threadIdx.x + half];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) *loss_sum += partial[0];
 }
 
 __global__ void confusion_kernel(const float* logits, const int32_t* labels, int rows, int cols,
@@ -69,14 +103,33 @@ __global__ void confusion_kernel(const float* logits, const int32_t* labels, int
   }
 }
 
-__global__ void non_finite_kernel(const float* data, size_t n, unsigned int* non_finite) {
+// The smallest index wins whatever order the threads arrive in: a minimum has no order.
+__global__ void find_non_finite_kernel(const float* data, size_t n,
+                                       unsigned long long* first_index) {
   DPTRAIN_FOR_EACH(i, n) {
-    if (ew::is_non_finite_bits(__float_as_uint(data[i]))) atomicOr(non_finite, 1u);
+    if (ew::is_non_finite_bits(__float_as_uint(data[i]))) {
+      atomicMin(first_index, static_cast<unsigned long long>(i));
+      return;  // this thread's later elements come after i
+    }
   }
+}
+
+__global__ void decide_step_kernel(ew::StepGuard* guard, ew::StepPolicy policy,
+                                   uint64_t host_index) {
+  ew::decide_step(*guard, policy, host_index);
 }
 
 __global__ void adam_kernel(float* params, const float* grads, float* m, float* v, size_t n,
                             ew::AdamStep step) {
+  DPTRAIN_FOR_EACH(i, n) {
+    ew::adam_update(params[i], grads[i], m[i], v[i], step);
+  }
+}
+
+__global__ void guarded_adam_kernel(float* params, const float* grads, float* m, float* v, size_t n,
+                                    const ew::StepGuard* guard) {
+  if (guard->apply == 0) return;
+  const ew::AdamStep step = guard->constants;
   DPTRAIN_FOR_EACH(i, n) {
     ew::adam_update(params[i], grads[i], m[i], v[i], step);
   }
@@ -193,22 +246,27 @@ cublasOperation_t to_cublas(Transpose t) {
 CudaBackend::CudaBackend(int device, GemmPrecision precision)
     : device_(device), precision_(precision) {
   cudaCheck(cudaSetDevice(device_));
-  cudaCheck(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-  cublasCheck(cublasCreate(&cublas_));
+  cudaCheck(cudaStreamCreateWithFlags(stream_.put(), cudaStreamNonBlocking));
+  cudaCheck(cudaMalloc(cublas_workspace_.put(), kCublasWorkspaceBytes));
+  cudaCheck(cudaMalloc(column_partials_.put(), kColumnPartials * sizeof(float)));
+  cudaCheck(cudaMalloc(found_index_.put(), sizeof(uint64_t)));
+  cublasCheck(cublasCreate(cublas_.put()));
   cublasCheck(cublasSetStream(cublas_, stream_));
-  cudaCheck(cudaMalloc(&cublas_workspace_, kCublasWorkspaceBytes));
   cublasCheck(cublasSetWorkspace(cublas_, cublas_workspace_, kCublasWorkspaceBytes));
-  cudaCheck(cudaMalloc(&non_finite_, sizeof *non_finite_));
   cublasCheck(cublasSetMathMode(cublas_, precision_ == GemmPrecision::tf32
                                              ? CUBLAS_TF32_TENSOR_OP_MATH
                                              : CUBLAS_DEFAULT_MATH));
 }
 
-CudaBackend::~CudaBackend() {
-  if (cublas_ != nullptr) cublasDestroy(cublas_);
-  if (cublas_workspace_ != nullptr) cudaFree(cublas_workspace_);
-  if (non_finite_ != nullptr) cudaFree(non_finite_);
-  if (stream_ != nullptr) cudaStreamDestroy(stream_);
+CudaBackend::~CudaBackend() = default;
+
+void CudaBackend::check_launch() {
+  cudaCheck(cudaGetLastError());
+#ifndef NDEBUG
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  cudaCheck(cudaStreamIsCapturing(stream_, &capture));
+  if (capture == cudaStreamCaptureStatusNone) synchronize();  // a graph runs later
+#endif
 }
 
 std::string CudaBackend::name() const {
@@ -265,30 +323,38 @@ void CudaBackend::bias_activation_forward(float* y, const float* bias, int rows,
   const size_t n = static_cast<size_t>(rows) * cols;
   if (n == 0) return;
   bias_activation_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(y, bias, rows, cols, activation);
-  cudaCheckLaunch();
+  check_launch();
 }
 
 void CudaBackend::activation_backward(float* dy, const float* y, size_t n,
                                       ew::Activation activation) {
   if (n == 0) return;
   activation_backward_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(dy, y, n, activation);
-  cudaCheckLaunch();
+  check_launch();
 }
 
 void CudaBackend::bias_gradient(const float* dy, int rows, int cols, float* dbias) {
   if (cols == 0) return;
-  bias_gradient_kernel<<<blocks_for(static_cast<size_t>(cols)), kThreads, 0, stream_>>>(
-      dy, rows, cols, dbias);
-  cudaCheckLaunch();
+  const ew::ColumnSumPlan plan = ew::column_sum_plan(rows, cols, kColumnPartials);
+  const dim3 grid((cols + ew::kColumnTile - 1) / ew::kColumnTile, plan.chunks);
+  const dim3 block(ew::kColumnTile, ew::kColumnLanes);
+  float* partials = static_cast<float*>(column_partials_.get());
+  column_sums_kernel<<<grid, block, 0, stream_>>>(dy, rows, cols, plan,
+                                                  plan.chunks == 1 ? dbias : partials);
+  check_launch();
+  if (plan.chunks == 1) return;
+  column_partials_kernel<<<blocks_for(static_cast<size_t>(cols)), kThreads, 0, stream_>>>(
+      partials, plan.chunks, cols, dbias);
+  check_launch();
 }
 
 void CudaBackend::softmax_cross_entropy(const float* logits, const int32_t* labels, int rows,
                                         int cols, float grad_scale, float* dlogits,
                                         double* loss_sum) {
   if (rows == 0) return;
-  softmax_cross_entropy_kernel<<<blocks_for(static_cast<size_t>(rows)), kThreads, 0, stream_>>>(
-      logits, labels, rows, cols, grad_scale, dlogits, loss_sum);
-  cudaCheckLaunch();
+  softmax_cross_entropy_kernel<<<1, kLossThreads, 0, stream_>>>(logits, labels, rows, cols,
+                                                                grad_scale, dlogits, loss_sum);
+  check_launch();
 }
 
 void CudaBackend::accumulate_confusion(const float* logits, const int32_t* labels, int rows,
@@ -297,24 +363,46 @@ void CudaBackend::accumulate_confusion(const float* logits, const int32_t* label
   static_assert(sizeof(int64_t) == sizeof(unsigned long long));
   confusion_kernel<<<blocks_for(static_cast<size_t>(rows)), kThreads, 0, stream_>>>(
       logits, labels, rows, cols, reinterpret_cast<unsigned long long*>(confusion));
-  cudaCheckLaunch();
+  check_launch();
 }
 
 bool CudaBackend::all_finite(const float* data, size_t n) {
   if (n == 0) return true;
-  cudaCheck(cudaMemsetAsync(non_finite_, 0, sizeof *non_finite_, stream_));
-  non_finite_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(data, n, non_finite_);
-  cudaCheckLaunch();
-  unsigned int found = 0;
-  copy_to_host(&found, non_finite_, sizeof found);
-  return found == 0;
+  uint64_t* found = static_cast<uint64_t*>(found_index_.get());
+  const uint64_t none = ew::kNoIndex;
+  copy_to_device(found, &none, sizeof none);
+  find_non_finite(data, n, found);
+  uint64_t first = none;
+  copy_to_host(&first, found, sizeof first);
+  return first == none;
+}
+
+void CudaBackend::find_non_finite(const float* data, size_t n, uint64_t* first_index) {
+  if (n == 0) return;
+  static_assert(sizeof(uint64_t) == sizeof(unsigned long long));
+  find_non_finite_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(
+      data, n, reinterpret_cast<unsigned long long*>(first_index));
+  check_launch();
+}
+
+void CudaBackend::decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy,
+                              uint64_t host_index) {
+  decide_step_kernel<<<1, 1, 0, stream_>>>(guard, policy, host_index);
+  check_launch();
 }
 
 void CudaBackend::adam_update(float* params, const float* grads, float* m, float* v, size_t n,
                               const ew::AdamStep& step) {
   if (n == 0) return;
   adam_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(params, grads, m, v, n, step);
-  cudaCheckLaunch();
+  check_launch();
+}
+
+void CudaBackend::guarded_adam_update(float* params, const float* grads, float* m, float* v,
+                                      size_t n, const ew::StepGuard* guard) {
+  if (n == 0) return;
+  guarded_adam_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(params, grads, m, v, n, guard);
+  check_launch();
 }
 
 void CudaBackend::gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
@@ -323,19 +411,19 @@ void CudaBackend::gather_batch(const uint8_t* images, const uint8_t* labels, int
   if (n == 0) return;
   gather_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(images, labels, pixels, indices, rows, x,
                                                          y);
-  cudaCheckLaunch();
+  check_launch();
 }
 
 void CudaBackend::fill(float* data, size_t n, float value) {
   if (n == 0) return;
   fill_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(data, n, value);
-  cudaCheckLaunch();
+  check_launch();
 }
 
 void CudaBackend::add(float* target, const float* source, size_t n) {
   if (n == 0) return;
   add_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(target, source, n);
-  cudaCheckLaunch();
+  check_launch();
 }
 
 void CudaBackend::to_fixed_point(const float* g, size_t n, double scale, bool accumulate,
@@ -343,13 +431,13 @@ void CudaBackend::to_fixed_point(const float* g, size_t n, double scale, bool ac
   if (n == 0) return;
   to_fixed_point_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(g, n, scale, accumulate, acc,
                                                                  max_magnitude);
-  cudaCheckLaunch();
+  check_launch();
 }
 
 void CudaBackend::from_fixed_point(const int64_t* acc, size_t n, double inverse_scale, float* g) {
   if (n == 0) return;
   from_fixed_point_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(acc, n, inverse_scale, g);
-  cudaCheckLaunch();
+  check_launch();
 }
 
 void CudaBackend::im2col(const float* x, const ew::ConvGeometry& geometry, int rows, float* col) {
@@ -357,14 +445,14 @@ void CudaBackend::im2col(const float* x, const ew::ConvGeometry& geometry, int r
       static_cast<size_t>(rows) * geometry.out_height() * geometry.out_width() * geometry.patch();
   if (n == 0) return;
   im2col_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(x, geometry, n, col);
-  cudaCheckLaunch();
+  check_launch();
 }
 
 void CudaBackend::col2im(const float* dcol, const ew::ConvGeometry& geometry, int rows, float* dx) {
   const size_t n = static_cast<size_t>(rows) * geometry.height * geometry.width * geometry.channels;
   if (n == 0) return;
   col2im_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(dcol, geometry, n, dx);
-  cudaCheckLaunch();
+  check_launch();
 }
 
 void CudaBackend::max_pool_forward(const float* x, const ew::PoolGeometry& geometry, int rows,
@@ -373,7 +461,7 @@ void CudaBackend::max_pool_forward(const float* x, const ew::PoolGeometry& geome
       static_cast<size_t>(rows) * geometry.out_height() * geometry.out_width() * geometry.channels;
   if (n == 0) return;
   max_pool_forward_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(x, geometry, n, y, argmax);
-  cudaCheckLaunch();
+  check_launch();
 }
 
 void CudaBackend::max_pool_backward(const float* dy, const uint8_t* argmax,
@@ -381,7 +469,7 @@ void CudaBackend::max_pool_backward(const float* dy, const uint8_t* argmax,
   const size_t n = static_cast<size_t>(rows) * geometry.height * geometry.width * geometry.channels;
   if (n == 0) return;
   max_pool_backward_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(dy, argmax, geometry, n, dx);
-  cudaCheckLaunch();
+  check_launch();
 }
 
 }  // namespace dptrain::cuda

@@ -3,6 +3,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "cuda_handles.hpp"
 #include "dptrain/backend/backend.hpp"
 #include "dptrain/backend/device_choice.hpp"
 
@@ -43,8 +44,13 @@ class CudaBackend final : public Backend {
   void accumulate_confusion(const float* logits, const int32_t* labels, int rows, int cols,
                             int64_t* confusion) override;
   bool all_finite(const float* data, size_t n) override;
+  void find_non_finite(const float* data, size_t n, uint64_t* first_index) override;
+  void decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy,
+                   uint64_t host_index) override;
   void adam_update(float* params, const float* grads, float* m, float* v, size_t n,
                    const ew::AdamStep& step) override;
+  void guarded_adam_update(float* params, const float* grads, float* m, float* v, size_t n,
+                           const ew::StepGuard* guard) override;
   void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
                     const uint32_t* indices, int rows, float* x, int32_t* y) override;
   void fill(float* data, size_t n, float value) override;
@@ -60,12 +66,19 @@ class CudaBackend final : public Backend {
                          int rows, float* dx) override;
 
  private:
+  // After every kernel launch: launch errors always; in debug builds also the kernel's own
+  // errors, by waiting for this stream (under the watchdog, not for the whole device, whose NCCL
+  // stream may wait for peers), so that a fault is reported at the kernel that caused it.
+  void check_launch();
+
   int device_;
   GemmPrecision precision_;
-  cudaStream_t stream_ = nullptr;
-  cublasHandle_t cublas_ = nullptr;
-  void* cublas_workspace_ = nullptr;
-  unsigned int* non_finite_ = nullptr;  // all_finite's answer, on the device
+  // In the order of their making; released in reverse, the cuBLAS handle first.
+  OwnedStream stream_;
+  OwnedDeviceMemory cublas_workspace_;
+  OwnedDeviceMemory column_partials_;  // bias_gradient's partial sums (ew::column_sum_plan)
+  OwnedDeviceMemory found_index_;      // all_finite's answer, on the device
+  OwnedCublas cublas_;
 };
 
 }  // namespace dptrain::cuda

@@ -36,15 +36,3 @@
           std::string(#call) + " failed: " + ncclGetErrorString(nccl_check_status_), __FILE__, \
           __LINE__);                                                                           \
   } while (0)
-
-// After every kernel launch: launch errors always; in debug builds also the kernel's own errors,
-// by waiting for it, so that a fault is reported at the kernel that caused it.
-#ifdef NDEBUG
-#define cudaCheckLaunch() cudaCheck(cudaGetLastError())
-#else
-#define cudaCheckLaunch()               \
-  do {                                  \
-    cudaCheck(cudaGetLastError());      \
-    cudaCheck(cudaDeviceSynchronize()); \
-  } while (0)
-#endif

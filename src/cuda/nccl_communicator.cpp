@@ -1,12 +1,13 @@
 #include <chrono>
 #include <exception>
 #include <stdexcept>
-#include <thread>
 
 #include "cuda_backend.hpp"
 #include "cuda_check.hpp"
+#include "cuda_handles.hpp"
 #include "dptrain/comm/mpi_check.hpp"
 #include "dptrain/comm/watchdog.hpp"
+#include "dptrain/core/backoff.hpp"
 #include "dptrain/cuda/cuda_api.hpp"
 
 namespace dptrain::cuda {
@@ -19,9 +20,9 @@ class NcclCommunicator final : public Communicator {
  public:
   NcclCommunicator(const World& world, CudaBackend& backend, double init_timeout_seconds)
       : rank_(world.rank()), size_(world.size()), stream_(backend.stream()) {
-    cudaCheck(cudaStreamCreateWithFlags(&exchange_stream_, cudaStreamNonBlocking));
-    cudaCheck(cudaEventCreateWithFlags(&gradients_ready_, cudaEventDisableTiming));
-    cudaCheck(cudaEventCreateWithFlags(&exchange_done_, cudaEventDisableTiming));
+    cudaCheck(cudaStreamCreateWithFlags(exchange_stream_.put(), cudaStreamNonBlocking));
+    cudaCheck(cudaEventCreateWithFlags(gradients_ready_.put(), cudaEventDisableTiming));
+    cudaCheck(cudaEventCreateWithFlags(exchange_done_.put(), cudaEventDisableTiming));
     ncclUniqueId id{};
     world.together([&] {
       if (world.is_root()) ncclCheck(ncclGetUniqueId(&id));
@@ -30,15 +31,14 @@ class NcclCommunicator final : public Communicator {
     world.together([&] {
       ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
       config.blocking = 0;
-      ncclCheck(ncclCommInitRankConfig(&comm_, size_, id, rank_, &config));
+      ncclCheck(ncclCommInitRankConfig(comm_.put(), size_, id, rank_, &config));
       settle("ncclCommInitRankConfig", init_timeout_seconds);
     });
   }
 
-  ~NcclCommunicator() override {
-    teardown();
-    release_exchange_stream();  // after the abort, so that no kernel on it still waits for peers
-  }
+  // The members go after teardown() in reverse order: the events, then the exchange stream,
+  // whose work has ended (finished, or the communicator aborted: no kernel still waits for peers).
+  ~NcclCommunicator() override { teardown(); }
 
   std::string name() const override { return "nccl"; }
   int rank() const override { return rank_; }
@@ -93,59 +93,47 @@ class NcclCommunicator final : public Communicator {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
     ncclResult_t state = ncclInProgress;
+    Backoff backoff;
     while (true) {
       if (ncclCommGetAsyncError(comm_, &state) != ncclSuccess) state = ncclInternalError;
       if (state != ncclInProgress) break;
       if (std::chrono::steady_clock::now() > deadline) break;
-      std::this_thread::yield();
+      backoff.pause();
     }
     if (state == ncclSuccess) return;
     std::string why = state == ncclInProgress
                           ? "did not finish within " + std::to_string(timeout_seconds) +
                                 " s (did every rank start? NCCL_DEBUG=INFO shows where it waits)"
                           : std::string(ncclGetErrorString(state)) + ": " + ncclGetLastError(comm_);
-    ncclCommAbort(comm_);
-    comm_ = nullptr;
+    comm_.reset();  // aborts
     throw std::runtime_error(std::string("NCCL ") + call + " on rank " + std::to_string(rank_) +
                              ": " + why);
   }
 
   void teardown() noexcept {
-    if (comm_ == nullptr) return;
+    if (!comm_) return;
     // While an error unwinds, peers may never finish a collective: abort, never wait.
-    if (std::uncaught_exceptions() > 0) {
-      ncclCommAbort(comm_);
-      return;
-    }
+    if (std::uncaught_exceptions() > 0) return;  // comm_'s release aborts
     try {
       // After success nothing is in flight.
       cudaCheck(cudaStreamSynchronize(exchange_stream_));
       cudaCheck(cudaStreamSynchronize(stream_));
       ncclCheck(ncclCommFinalize(comm_));
       settle("ncclCommFinalize", kFinalizeTimeoutSeconds);  // aborts by itself if it fails
-      ncclCommDestroy(comm_);
+      ncclCommDestroy(comm_.release());
     } catch (const std::exception&) {
-      if (comm_ != nullptr) ncclCommAbort(comm_);
+      // comm_ (if settle has not aborted it) aborts as it goes
     }
-  }
-
-  // Never throws: runs in the destructor, also while an error unwinds.
-  void release_exchange_stream() noexcept {
-    if (exchange_stream_ != nullptr) {
-      cudaStreamSynchronize(exchange_stream_);
-      cudaStreamDestroy(exchange_stream_);
-    }
-    if (gradients_ready_ != nullptr) cudaEventDestroy(gradients_ready_);
-    if (exchange_done_ != nullptr) cudaEventDestroy(exchange_done_);
   }
 
   int rank_;
   int size_;
-  cudaStream_t stream_;
-  cudaStream_t exchange_stream_ = nullptr;
-  cudaEvent_t gradients_ready_ = nullptr;
-  cudaEvent_t exchange_done_ = nullptr;
-  ncclComm_t comm_ = nullptr;
+  cudaStream_t stream_;  // the backend's
+  OwnedStream exchange_stream_;
+  OwnedEvent gradients_ready_;
+  OwnedEvent exchange_done_;
+  // Released first: a communicator still held is aborted (teardown() finalizes it on success).
+  Owned<ncclComm_t, ncclCommAbort> comm_;
 };
 
 }  // namespace

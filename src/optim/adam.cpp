@@ -1,7 +1,5 @@
 #include "dptrain/optim/adam.hpp"
 
-#include <cmath>
-
 namespace dptrain {
 
 Adam::Adam(Backend& backend, size_t size, const AdamOptions& options)
@@ -11,22 +9,17 @@ Adam::Adam(Backend& backend, size_t size, const AdamOptions& options)
 }
 
 ew::AdamStep Adam::constants(const AdamOptions& options, int64_t t) {
-  const double bias1 = 1.0 - std::pow(static_cast<double>(options.beta1), static_cast<double>(t));
-  const double bias2 = 1.0 - std::pow(static_cast<double>(options.beta2), static_cast<double>(t));
-  ew::AdamStep step{};
-  step.beta1 = options.beta1;
-  step.beta2 = options.beta2;
-  step.eps = options.eps;
-  step.decay = static_cast<float>(1.0 - static_cast<double>(options.lr) * options.weight_decay);
-  step.step_size = static_cast<float>(options.lr / bias1);
-  step.inv_sqrt_bias2 = static_cast<float>(1.0 / std::sqrt(bias2));
-  return step;
+  return ew::adam_constants(options.hyper(), t);
 }
 
 void Adam::step(float* params, const float* grads) {
   ++steps_taken_;
   backend_.adam_update(params, grads, m_.data(), v_.data(), m_.size(),
                        constants(options_, steps_taken_));
+}
+
+void Adam::guarded_step(float* params, const float* grads, const ew::StepGuard* guard) {
+  backend_.guarded_adam_update(params, grads, m_.data(), v_.data(), m_.size(), guard);
 }
 
 }  // namespace dptrain

@@ -44,7 +44,11 @@ AllreduceUpdate::AllreduceUpdate(Communicator& communicator, Backend& backend, s
       adam_(backend, parameters, options),
       check_(check),
       exchange_(communicator, parameters, bucket_bytes, sums),
-      sums_(sums) {}
+      sums_(sums),
+      guard_(backend, 1),
+      report_every_step_(backend.host_accessible()) {
+  write_guard(reported_);
+}
 
 GradientsReady* AllreduceUpdate::begin_backward(SumBuffer local_sum) {
   if (local_sum.type != sums_)
@@ -64,25 +68,72 @@ void AllreduceUpdate::initialize(float* params, const Model& model, uint64_t see
 
 StepOutcome AllreduceUpdate::apply(float* params, GradientSum& sum, int64_t step) {
   exchange_.finish(sum.local_sum());
-  std::string report;
+  uint64_t found_by_host = ew::kNoIndex;
   if (sum.exact()) {
     const FixedPointScales::Judgement judgement = agree_on_scales(sum);
     if (judgement.verdict == FixedPointScales::Verdict::rescale) return StepOutcome::recompute;
-    if (judgement.verdict == FixedPointScales::Verdict::non_finite)
-      report = nonfinite_message(step, sum.scales().slot(judgement.tensor).name, check_.policy);
+    if (judgement.verdict == FixedPointScales::Verdict::non_finite) {
+      const TensorSlot& slot = sum.scales().slot(judgement.tensor);
+      // The host has the agreed maxima already: an abort needs no device round trip.
+      if (check_.policy == NonFinitePolicy::abort)
+        throw AgreedError(nonfinite_message(step, slot.name, check_.policy), kExitFailure);
+      found_by_host = slot.offset;
+    }
   }
   const trace::Span span("check and Adam", trace::Phase::optimizer);
   // The summed gradients (and with --exact the agreed maxima) are the same on every rank, so
-  // every rank decides the same.
+  // every rank's guard decides the same.
+  ew::StepGuard* guard = guard_.data();
   if (!sum.exact())
-    report = nonfinite_report(backend_, sum.gradients(), sum.parameters(), step, check_);
-  if (!report.empty()) {
-    if (check_.policy == NonFinitePolicy::abort) throw AgreedError(report, kExitFailure);
-    warn0("%s", report.c_str());
-    return StepOutcome::skipped;
+    backend_.find_non_finite(sum.gradients(), sum.parameters(), &guard->non_finite_index);
+  backend_.decide_step(guard, {adam_.options().hyper(), check_.policy == NonFinitePolicy::abort},
+                       found_by_host);
+  adam_.guarded_step(params, sum.gradients(), guard);
+  if (!report_every_step_) return StepOutcome::applied;  // or not: collect_deferred() tells
+  return collect_deferred() > 0 ? StepOutcome::skipped : StepOutcome::applied;
+}
+
+ew::StepGuard AllreduceUpdate::read_guard() {
+  ew::StepGuard guard;
+  backend_.copy_to_host(&guard, guard_.data(), sizeof guard);
+  return guard;
+}
+
+void AllreduceUpdate::write_guard(const ew::StepGuard& guard) {
+  backend_.copy_to_device(guard_.data(), &guard, sizeof guard);
+}
+
+std::string AllreduceUpdate::tensor_at(uint64_t index) const {
+  if (check_.layout != nullptr)
+    for (const TensorSlot& slot : check_.layout->tensors())
+      if (index >= slot.offset && index - slot.offset < slot.size) return slot.name;
+  return "the gradients";
+}
+
+int64_t AllreduceUpdate::collect_deferred() {
+  const ew::StepGuard guard = read_guard();
+  if (guard.halted_at != 0) {
+    std::string report =
+        nonfinite_message(guard.halted_at, tensor_at(guard.halted_index), NonFinitePolicy::abort);
+    if (guard.steps > guard.halted_at)
+      report += "; seen at step " + std::to_string(guard.steps) +
+                ", where the host next waited for the device; no update after step " +
+                std::to_string(guard.halted_at - 1) + " was applied";
+    throw AgreedError(report, kExitFailure);
   }
-  adam_.step(params, sum.gradients());
-  return StepOutcome::applied;
+  const int64_t skipped = guard.skipped - reported_.skipped;
+  const std::string where = tensor_at(guard.latest_skipped_index);
+  if (skipped == 1) {
+    warn0("%s", nonfinite_message(guard.latest_skipped_step, where, NonFinitePolicy::skip).c_str());
+  } else if (skipped > 1) {
+    warn0(
+        "%lld steps up to step %lld skipped for non-finite gradients (NaN or infinity), the "
+        "latest in %s (--on-nonfinite skip)",
+        static_cast<long long>(skipped), static_cast<long long>(guard.latest_skipped_step),
+        where.c_str());
+  }
+  reported_ = guard;
+  return skipped;
 }
 
 FixedPointScales::Judgement AllreduceUpdate::agree_on_scales(GradientSum& sum) {
@@ -125,7 +176,7 @@ std::string AllreduceUpdate::save_checkpoint(const World& everyone, Checkpoint c
     checkpoint.params = download(backend_, params, count);
     checkpoint.adam_m = download(backend_, adam_.first_moment().data(), count);
     checkpoint.adam_v = download(backend_, adam_.second_moment().data(), count);
-    checkpoint.adam_steps = adam_.steps_taken();
+    checkpoint.adam_steps = read_guard().adam_steps;
     path = write_checkpoint(place.dir, *place.layout, checkpoint, place.keep);
   }
   return share_path(everyone, path);
@@ -138,7 +189,11 @@ void AllreduceUpdate::restore(float* params, const Checkpoint& checkpoint) {
                           adam_.first_moment().bytes());
   backend_.copy_to_device(adam_.second_moment().data(), checkpoint.adam_v.data(),
                           adam_.second_moment().bytes());
-  adam_.set_steps_taken(checkpoint.adam_steps);
+  ew::StepGuard guard;
+  guard.steps = checkpoint.position.global_step;
+  guard.adam_steps = checkpoint.adam_steps;
+  write_guard(guard);
+  reported_ = guard;
 }
 
 }  // namespace dptrain

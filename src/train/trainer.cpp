@@ -186,7 +186,12 @@ void Trainer::stop_if_agreed(const std::string& checkpoint_just_written) {
                           checkpoint_just_written, [this] { return save_checkpoint(); });
 }
 
+void Trainer::collect_deferred() {
+  skipped_steps_ += static_cast<size_t>(update_.collect_deferred());
+}
+
 void Trainer::check_replicas() {
+  collect_deferred();
   uint64_t hash = 0;
   for (float value : parameters())
     hash = random::mix64(hash ^ std::bit_cast<uint32_t>(value));
@@ -205,11 +210,13 @@ void Trainer::check_replicas() {
 double Trainer::local_epoch_loss() {
   double loss = 0.0;
   backend_.copy_to_host(&loss, loss_sum_.data(), sizeof loss);
+  collect_deferred();  // the host has waited for the device: hear what it decided
   return loss;
 }
 
 std::string Trainer::save_checkpoint() {
   const trace::Span span("checkpoint", trace::Phase::other);
+  collect_deferred();  // never a checkpoint of a halted run
   Checkpoint header = checkpoint_header(config_, position_, world_.size(), sampler_.global_batch(),
                                         model_->describe());
   if (sum_.exact()) header.fixed_point_exponents = sum_.scales().exponents();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "dptrain/backend/cpu_backend.hpp"
+#include "dptrain/core/column_sum.hpp"
 #include "dptrain/cuda/cuda_api.hpp"
 #include "dptrain/model/cnn.hpp"
 #include "dptrain/model/mlp.hpp"
@@ -102,11 +104,23 @@ TEST_F(CudaVsCpu, BiasActivationAndItsBackward) {
     gpu_->activation_backward(dev_dy.data(), dev_y.data(), dy.size(), activation);
     expect_close(download(dev_dy), dy, 0.0f, "activation backward");
   }
-  std::vector<float> dbias(cols);
-  DeviceArray<float> dev_dbias(*gpu_, cols);
-  cpu_.bias_gradient(dy.data(), rows, cols, dbias.data());
-  gpu_->bias_gradient(dev_dy.data(), rows, cols, dev_dbias.data());
-  expect_close(download(dev_dbias), dbias, 1e-6f, "bias gradient");
+}
+
+// The bias gradient adds in the order of ew::column_sum_plan, fixed by the shape: it must equal
+// that order run on the host bit for bit, for one run of rows (the MLP) and for many (conv1's
+// 18432 rows of a 32-image batch), and so repeat bit for bit from run to run.
+TEST_F(CudaVsCpu, BiasGradientInItsFixedOrderBitForBit) {
+  for (const auto& [rows, cols] :
+       {std::pair{32, 64}, std::pair{37, 70}, std::pair{18432, 32}, std::pair{5000, 1100}}) {
+    const std::vector<float> dy = random_values(static_cast<size_t>(rows) * cols, 8);
+    DeviceArray<float> dev_dy = upload(dy), dev_dbias(*gpu_, static_cast<size_t>(cols));
+    gpu_->bias_gradient(dev_dy.data(), rows, cols, dev_dbias.data());
+    const std::vector<float> got = download(dev_dbias);
+    const std::vector<float> expected =
+        ew::column_sums_in_device_order(dy.data(), rows, cols, size_t{1} << 20);
+    ASSERT_EQ(std::memcmp(got.data(), expected.data(), got.size() * sizeof(float)), 0)
+        << rows << "x" << cols;
+  }
 }
 
 TEST_F(CudaVsCpu, SoftmaxCrossEntropyAndAccuracy) {
@@ -130,14 +144,64 @@ TEST_F(CudaVsCpu, SoftmaxCrossEntropyAndAccuracy) {
                               dev_dlogits.data(), dev_loss.data());
   gpu_->accumulate_confusion(dev_logits.data(), dev_labels.data(), rows, cols,
                              dev_confusion.data());
-  expect_close(download(dev_dlogits), dlogits, 1e-5f, "dlogits");
-  EXPECT_NEAR(download(dev_loss)[0], loss, 1e-4 * loss);
+  // Both sides evaluate the same float expressions (ew::softmax_cross_entropy_row) and differ
+  // only in expf and logf: at most 2 ulp on the GPU (CUDA C Programming Guide, "Mathematical
+  // Functions", single precision) and 1 on the CPU (glibc). With u = 2^-24 and the logits'
+  // range R = 16, a side's exponential is off by (2 + R) u relatively (the rounding of x - max
+  // moves it by R u), the sum of `cols` of them by (cols + 1 + R) u, so e / sum by
+  // (cols + 3 + 2R) u; that is dlogits' error per side before grad_scale (|e / sum| <= 1).
+  // The row loss log(sum) - (x - max) adds 1 ulp of log(sum) <= log(cols) and R u, and the
+  // final rounding, |loss| <= R + log(cols): per side (cols + 2 + 4R + 3 log(cols)) u.
+  constexpr double u = 0x1p-24, range = 16.0;
+  const double dlogit_bound = 2.0 * (cols + 3 + 2 * range + 1) * u / rows;
+  const std::vector<float> got_dlogits = download(dev_dlogits);
+  for (size_t i = 0; i < dlogits.size(); ++i)
+    ASSERT_NEAR(got_dlogits[i], dlogits[i], dlogit_bound) << "dlogits element " << i;
+  const double row_bound = 2.0 * (cols + 2 + 4 * range + 3 * std::log(cols)) * u;
+  // The double sums' own rounding (rows * 2^-53 * loss) is far below.
+  EXPECT_NEAR(download(dev_loss)[0], loss, rows * row_bound);
   EXPECT_EQ(download(dev_confusion), confusion);
   // all_finite, on a clean buffer and with one infinity.
   EXPECT_TRUE(gpu_->all_finite(dev_logits.data(), logits.size()));
   const float infinity = std::numeric_limits<float>::infinity();
   gpu_->copy_to_device(dev_logits.data() + 17, &infinity, sizeof infinity);
   EXPECT_FALSE(gpu_->all_finite(dev_logits.data(), logits.size()));
+}
+
+// The step's check and verdict stay on the device (core/step_guard.hpp): the first bad index
+// found, the verdict the CPU's, and the guarded update the plain one bit for bit, or nothing.
+TEST_F(CudaVsCpu, NonFiniteVerdictAndGuardedAdamOnTheDevice) {
+  const size_t n = 300007;
+  std::vector<float> grads = random_values(n, 14);
+  grads[200001] = std::numeric_limits<float>::quiet_NaN();
+  grads[250000] = std::numeric_limits<float>::infinity();
+  DeviceArray<float> dg = upload(grads);
+  ew::StepGuard cpu_guard;
+  DeviceArray<ew::StepGuard> dev_guard = upload(std::vector<ew::StepGuard>{cpu_guard});
+  const ew::StepPolicy skip{AdamOptions{}.hyper(), false};
+  std::vector<float> params = random_values(n, 15), m(n, 0.0f), v(n, 0.0f);
+  DeviceArray<float> dp = upload(params), dm = upload(m), dv = upload(v);
+  for (int step = 1; step <= 3; ++step) {
+    if (step == 2) {  // the bad step
+      cpu_.find_non_finite(grads.data(), n, &cpu_guard.non_finite_index);
+      gpu_->find_non_finite(dg.data(), n, &dev_guard.data()->non_finite_index);
+    }
+    cpu_.decide_step(&cpu_guard, skip, ew::kNoIndex);
+    gpu_->decide_step(dev_guard.data(), skip, ew::kNoIndex);
+    const float* g = step == 2 ? grads.data() : grads.data() + 1;  // finite ranges elsewhere
+    cpu_.guarded_adam_update(params.data(), g, m.data(), v.data(), 200000, &cpu_guard);
+    gpu_->guarded_adam_update(dp.data(), dg.data() + (step == 2 ? 0 : 1), dm.data(), dv.data(),
+                              200000, dev_guard.data());
+  }
+  const ew::StepGuard got = download(dev_guard)[0];
+  EXPECT_EQ(got.latest_skipped_index, 200001u);
+  EXPECT_EQ(got.skipped, 1);
+  EXPECT_EQ(got.adam_steps, 2);
+  EXPECT_EQ(got.steps, 3);
+  // Adam's constants are double arithmetic with pow on both sides: CUDA's pow is within 2 ulp
+  // of the C library's, and rounding to float absorbs that unless a constant lies within 2
+  // double ulps of a float rounding boundary; the parameters are compared within 1e-6 relative.
+  expect_close(download(dp), params, 1e-6f, "guarded Adam");
 }
 
 TEST_F(CudaVsCpu, AdamUpdate) {

@@ -118,6 +118,14 @@ TEST_F(OneGpuPerRank, FirstStepSumsAgreeWithinTheSummationBound) {
                                                              ModelKind::mlp);
 }
 
+TEST_F(OneGpuPerRank, NonFiniteSkipOnTheDeviceTrainsAsWhenHeardOfAtOnce) {
+  testing::expect_deferred_skip_matches_immediate(testing::TestDevice::cuda);
+}
+
+TEST_F(OneGpuPerRank, NonFiniteAbortOnTheDeviceAppliesNothingAfterTheBadStep) {
+  testing::expect_deferred_abort_halts_at_the_bad_step(testing::TestDevice::cuda);
+}
+
 TEST_F(OneGpuPerRank, ReplicasStayBitwiseIdentical) {
   testing::expect_replicas_bitwise_equal_after_training(testing::TestDevice::cuda);
 }

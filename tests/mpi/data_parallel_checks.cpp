@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
+#include "dptrain/core/error.hpp"
 #include "mpi/shared_files.hpp"
 #include "support/numeric_checks.hpp"
 
@@ -90,6 +94,69 @@ int ranks_differing_from_root(const std::vector<float>& params, MPI_Comm comm) {
   int differs = std::memcmp(root.data(), params.data(), params.size() * sizeof(float)) != 0;
   MPI_Allreduce(MPI_IN_PLACE, &differs, 1, MPI_INT, MPI_SUM, comm);
   return differs;
+}
+
+namespace {
+
+// A NaN in the last rank's gradients at global step 3, for the rigs made while it lives.
+class NonFiniteAtStep3 {
+ public:
+  NonFiniteAtStep3() {
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const std::string fault = "nonfinite-gradient:" + std::to_string(size - 1) + ":3";
+    setenv("DPTRAIN_FAULT", fault.c_str(), 1);
+  }
+  ~NonFiniteAtStep3() { unsetenv("DPTRAIN_FAULT"); }
+};
+
+AllreduceUpdate& allreduce_update(TrainerRig& rig) {
+  return dynamic_cast<AllreduceUpdate&>(*rig.update);
+}
+
+}  // namespace
+
+void expect_deferred_skip_matches_immediate(TestDevice device) {
+  TrainConfig config = small_config();
+  config.on_nonfinite = NonFinitePolicy::skip;
+  const NonFiniteAtStep3 fault;
+  TrainerRig immediate(config, MPI_COMM_WORLD, device);
+  TrainerRig deferred(config, MPI_COMM_WORLD, device);
+  allreduce_update(immediate).set_report_every_step(true);
+  allreduce_update(deferred).set_report_every_step(false);
+  immediate.train_steps(6);
+  deferred.train_steps(6);
+  EXPECT_EQ(deferred.update->collect_deferred(), 1) << "step 3, heard of after step 6";
+  EXPECT_EQ(deferred.update->collect_deferred(), 0) << "and only once";
+  const std::vector<float> a = immediate.trainer->parameters();
+  const std::vector<float> b = deferred.trainer->parameters();
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
+  EXPECT_TRUE(std::all_of(b.begin(), b.end(), [](float x) { return std::isfinite(x); }));
+}
+
+void expect_deferred_abort_halts_at_the_bad_step(TestDevice device) {
+  const TrainConfig config = small_config();
+  const NonFiniteAtStep3 fault;
+  TrainerRig rig(config, MPI_COMM_WORLD, device);
+  allreduce_update(rig).set_report_every_step(false);
+  rig.train_steps(2);
+  const std::vector<float> before = rig.trainer->parameters();
+  for (size_t k = 2; k < 6; ++k)
+    rig.trainer->step(k);  // steps 3 to 6: the device skips them, the host does not wait
+  const std::vector<float> after = rig.trainer->parameters();
+  EXPECT_EQ(std::memcmp(before.data(), after.data(), before.size() * sizeof(float)), 0)
+      << "an update ran after the bad step";
+  try {
+    rig.update->collect_deferred();
+    FAIL() << "the halt went unreported";
+  } catch (const AgreedError& error) {
+    EXPECT_STREQ(error.what(),
+                 "step 3: non-finite gradient (NaN or infinity) in the gradients (--on-nonfinite "
+                 "abort); seen at step 6, where the host next waited for the device; no update "
+                 "after step 2 was applied");
+    EXPECT_EQ(error.exit_status(), kExitFailure);
+  }
 }
 
 TrainConfig small_config() {

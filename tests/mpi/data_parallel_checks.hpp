@@ -32,6 +32,13 @@ void expect_first_step_sums_within_the_summation_bound(TestDevice device, ModelK
 void expect_replicas_bitwise_equal_after_training(TestDevice device, size_t bucket_kb = 0,
                                                   bool exact = false);
 
+// --on-nonfinite decided on the backend, heard of by the host later (collect_deferred) must
+// train exactly as when the host hears of it at once: with skip, the same parameters bit for
+// bit and the step counted; with abort, no update from the bad step on and an error, on every
+// rank, naming the bad step and the step where the host heard of it.
+void expect_deferred_skip_matches_immediate(TestDevice device);
+void expect_deferred_abort_halts_at_the_bad_step(TestDevice device);
+
 // Ranks of `comm` whose parameters differ in any bit from its rank 0's (the same on every rank).
 int ranks_differing_from_root(const std::vector<float>& params, MPI_Comm comm = MPI_COMM_WORLD);
 

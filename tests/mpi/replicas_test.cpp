@@ -29,6 +29,14 @@ TEST(Replicas, StayBitwiseIdenticalWithExactSums) {
   testing::expect_replicas_bitwise_equal_after_training(testing::TestDevice::cpu, 4, true);
 }
 
+TEST(Replicas, NonFiniteSkipHeardOfLaterTrainsAsWhenHeardOfAtOnce) {
+  testing::expect_deferred_skip_matches_immediate(testing::TestDevice::cpu);
+}
+
+TEST(Replicas, NonFiniteAbortHeardOfLaterAppliedNothingAfterTheBadStep) {
+  testing::expect_deferred_abort_halts_at_the_bad_step(testing::TestDevice::cpu);
+}
+
 TEST(Replicas, EvaluationCoversTheWholeTestSetOnce) {
   testing::TrainerRig rig(small_config(), MPI_COMM_WORLD);
   const Evaluation evaluation = rig.trainer->evaluate();

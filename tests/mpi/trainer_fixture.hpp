@@ -33,7 +33,7 @@ struct TrainerRig {
     }
     update = std::make_unique<AllreduceUpdate>(
         *communicator, *backend, model_layout(model_spec(config)).total(), config.adam,
-        NonFiniteCheck{}, config.bucket_kb.value_or(0) * 1024,
+        NonFiniteCheck{config.on_nonfinite, nullptr}, config.bucket_kb.value_or(0) * 1024,
         config.exact ? SumType::i64 : SumType::f32);
     trainer = Trainer::create(config, world, *update, *backend);
   }

@@ -7,6 +7,7 @@
 
 #include "dptrain/core/conv_elements.hpp"
 #include "dptrain/core/elementwise.hpp"
+#include "dptrain/core/step_guard.hpp"
 
 namespace dptrain {
 
@@ -16,7 +17,9 @@ enum class Transpose : bool { no = false, yes = true };
 // (host memory for the CPU backend, device memory for CUDA), obtained from allocate_bytes().
 // Matrices are row-major; gemm follows BLAS names with row-major leading dimensions:
 //   C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C,   op(X) = X or X^T.
-// Operations run in order on the backend's queue; only the copy_to_host functions wait for it.
+// Operations run in order on the backend's queue; only the copy functions and all_finite wait
+// for it, and no training step calls them (the step never waits for the device; see
+// core/step_guard.hpp for how a non-finite gradient is handled without the host).
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -55,10 +58,19 @@ class Backend {
                                     int64_t* confusion) = 0;
   // Whether none of the n values is a NaN or an infinity. Waits for the backend.
   virtual bool all_finite(const float* data, size_t n) = 0;
+  // *first_index = the smaller of itself and the index of the first NaN or infinity among the n
+  // values (unchanged if there is none). Does not wait.
+  virtual void find_non_finite(const float* data, size_t n, uint64_t* first_index) = 0;
+  // ew::decide_step(*guard, policy, host_index), in the backend's order. Does not wait.
+  virtual void decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy,
+                           uint64_t host_index) = 0;
 
   // Adam over n elements of the flat buffers (see ew::adam_update).
   virtual void adam_update(float* params, const float* grads, float* m, float* v, size_t n,
                            const ew::AdamStep& step) = 0;
+  // The same with guard->constants, if guard->apply (decide_step); otherwise nothing changes.
+  virtual void guarded_adam_update(float* params, const float* grads, float* m, float* v, size_t n,
+                                   const ew::StepGuard* guard) = 0;
 
   // x[r, :] = images[indices[r], :] / 255 and y[r] = labels[indices[r]] for r < rows.
   virtual void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,

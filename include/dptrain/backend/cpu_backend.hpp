@@ -31,8 +31,13 @@ class CpuBackend final : public Backend {
   void accumulate_confusion(const float* logits, const int32_t* labels, int rows, int cols,
                             int64_t* confusion) override;
   bool all_finite(const float* data, size_t n) override;
+  void find_non_finite(const float* data, size_t n, uint64_t* first_index) override;
+  void decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy,
+                   uint64_t host_index) override;
   void adam_update(float* params, const float* grads, float* m, float* v, size_t n,
                    const ew::AdamStep& step) override;
+  void guarded_adam_update(float* params, const float* grads, float* m, float* v, size_t n,
+                           const ew::StepGuard* guard) override;
   void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
                     const uint32_t* indices, int rows, float* x, int32_t* y) override;
   void fill(float* data, size_t n, float value) override;

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "dptrain/backend/backend.hpp"
+#include "dptrain/core/step_guard.hpp"
 
 namespace dptrain {
 
@@ -12,6 +13,8 @@ struct AdamOptions {
   float beta2 = 0.999f;
   float eps = 1e-8f;
   float weight_decay = 0.0f;  // decoupled (AdamW); 0 is plain Adam
+
+  ew::AdamHyper hyper() const { return {lr, beta1, beta2, eps, weight_decay}; }
 };
 
 // Adam with bias correction over a flat parameter buffer; m and v share its layout. Every replica
@@ -22,6 +25,9 @@ class Adam {
 
   // One update with step count t + 1.
   void step(float* params, const float* grads);
+  // The update that `guard` (backend memory) decided on, with its constants; its step count is
+  // the guard's (steps_taken() is then not kept).
+  void guarded_step(float* params, const float* grads, const ew::StepGuard* guard);
 
   int64_t steps_taken() const { return steps_taken_; }
   void set_steps_taken(int64_t steps) { steps_taken_ = steps; }  // when resuming

@@ -57,6 +57,12 @@ class ParameterUpdate {
   // This replica's parameters (and optimizer state, where it holds it) from a checkpoint.
   virtual void restore(float* params, const Checkpoint& checkpoint) = 0;
 
+  // Where the host waits for the device anyway: reports what the device decided on its own
+  // since the last call (--on-nonfinite: steps skipped, warned of; a halt, thrown as an
+  // AgreedError) and returns the number of steps skipped. Every replica calls it at the same
+  // step and decides the same.
+  virtual int64_t collect_deferred() { return 0; }
+
   // Collective, after each epoch's evaluation: adds what the mode has to say to the metrics.
   virtual void end_epoch(EpochMetrics& /*metrics*/) {}
 };
@@ -76,13 +82,18 @@ std::string nonfinite_message(int64_t step, const std::string& where, NonFiniteP
 
 // Allreduce mode: sum the gradients across the replicas with the communicator, in buckets that
 // start during backward (see BucketedExchange), check them, then Adam on every replica,
-// identically.
+// identically. The check and the decision stay on the backend (core/step_guard.hpp): the host
+// hears of a non-finite step at collect_deferred(), or at once where the backend's memory is the
+// host's (`report_every_step`).
 class AllreduceUpdate final : public ParameterUpdate {
  public:
   // sums: what the ranks sum, SumType::i64 with --exact (GradientSum::local_sum).
   AllreduceUpdate(Communicator& communicator, Backend& backend, size_t parameters,
                   const AdamOptions& options, const NonFiniteCheck& check = {},
                   size_t bucket_bytes = 0, SumType sums = SumType::f32);
+  // Whether apply() reads the guard back each step (default: where the backend's memory is the
+  // host's, so it costs nothing); otherwise only collect_deferred() does.
+  void set_report_every_step(bool every_step) { report_every_step_ = every_step; }
 
   std::string name() const override { return communicator_.name(); }
   float gradient_scale(size_t /*local_batch*/, size_t global_batch) const override {
@@ -94,11 +105,17 @@ class AllreduceUpdate final : public ParameterUpdate {
   std::string save_checkpoint(const World& everyone, Checkpoint checkpoint, double local_loss,
                               const float* params, const CheckpointPlace& place) override;
   void restore(float* params, const Checkpoint& checkpoint) override;
+  int64_t collect_deferred() override;
   void end_epoch(EpochMetrics& metrics) override;
 
  private:
   // --exact: every rank's largest |g| per tensor, agreed, and the verdict on the sums.
   FixedPointScales::Judgement agree_on_scales(GradientSum& sum);
+  // The guard as the backend has it now (waits for the backend).
+  ew::StepGuard read_guard();
+  void write_guard(const ew::StepGuard& guard);
+  // The tensor that holds element `index` of the flat gradients, for messages.
+  std::string tensor_at(uint64_t index) const;
 
   Communicator& communicator_;
   Backend& backend_;
@@ -106,6 +123,9 @@ class AllreduceUpdate final : public ParameterUpdate {
   NonFiniteCheck check_;
   BucketedExchange exchange_;
   SumType sums_;
+  DeviceArray<ew::StepGuard> guard_;
+  ew::StepGuard reported_;  // the guard as of the last collect_deferred()
+  bool report_every_step_;
   size_t maxima_ = 0;  // --exact: floats of the scales' max collective per step
 };
 

@@ -130,6 +130,8 @@ class Trainer {
   void between_steps();
   void stop_if_agreed(const std::string& checkpoint_just_written);  // see step_schedule.hpp
   void check_replicas();
+  // Where the host has waited for the device: what the update decided there (skipped steps).
+  void collect_deferred();
   double local_epoch_loss();
 
   TrainConfig config_;
