@@ -3,7 +3,8 @@
 // Checks a --metrics file line by line: one JSON object per epoch, numbered 1..N, with the keys
 // the README documents, finite values, the world size and test set expected, the phase totals
 // on the clock they name, and a final test accuracy of at least A; with --max-staleness,
-// parameter-server metrics whose staleness stayed within S. Prints the final accuracy; exits 1 with the reason otherwise.
+// parameter-server metrics whose staleness stayed within S. Prints the final accuracy; exits 1
+// with the reason otherwise.
 #include <cmath>
 #include <cstdio>
 #include <fstream>
