@@ -42,11 +42,13 @@ void record_in_flight(const char* name, Phase phase, Clock::time_point begin,
 // end: read it where the host waits anyway (the trainer reads it after copying the epoch's loss).
 // Rethrows an error the device timer met within a span.
 std::array<double, kPhases> phase_seconds();
-// Resolves the device's pending spans first (their time belongs to the totals dropped here).
+// Resolves the device's pending spans first, as their time belongs to the totals dropped here
+// (it waits for the stream: the trainer calls it as an epoch starts, with the stream idle).
 void reset_phase_seconds();
 
 // The totals as phase_seconds() last read them, the host's beside the device stream's: where the
-// host's time exceeds the stream's, the stream was ahead, the host launching or waiting.
+// host's time exceeds the stream's, the stream got through the work sooner and waited for the
+// host's launches.
 struct PhaseReading {
   std::array<double, kPhases> host{};
   std::optional<std::array<double, kPhases>> device;  // with a DeviceTimer installed
