@@ -43,11 +43,21 @@ void TraceFile::write() {
   if (!stream_) throw std::runtime_error("cannot write trace file '" + path_ + "'");
 }
 
-void MetricsFile::write(const EpochMetrics& metrics) {
+namespace {
+
+nlohmann::json by_phase(const std::array<double, trace::kPhases>& seconds) {
   nlohmann::json phases = nlohmann::json::object();
   for (int p = 0; p < trace::kPhases; ++p)
-    phases[trace::phase_name(static_cast<trace::Phase>(p))] =
-        metrics.phase_seconds[static_cast<size_t>(p)];
+    phases[trace::phase_name(static_cast<trace::Phase>(p))] = seconds[static_cast<size_t>(p)];
+  return phases;
+}
+
+}  // namespace
+
+void MetricsFile::write(const EpochMetrics& metrics) {
+  // EpochMetrics carries one set of totals, the GPU stream's on a GPU; the host's beside them
+  // come from the same read of the trace's totals.
+  const trace::PhaseReading reading = trace::last_phase_reading();
   nlohmann::json line = {
       {"epoch", metrics.epoch},
       {"train_loss", metrics.train_loss},
@@ -64,10 +74,12 @@ void MetricsFile::write(const EpochMetrics& metrics) {
       {"epoch_seconds", metrics.epoch_seconds},
       {"samples_per_second", metrics.samples_per_second},
       {"world_size", world_size_},
-      {"phase_seconds", phases},
+      {"phase_seconds", by_phase(metrics.phase_seconds)},
+      {"phase_clock", reading.device ? "gpu stream" : "host"},
       {"replicas", replicas_},
       {"global_batch", global_batch_},
   };
+  if (reading.device) line["phase_host_seconds"] = by_phase(reading.host);
   if (metrics.ps) {
     const PsMetrics& ps = *metrics.ps;
     line["ps"] = {
@@ -122,21 +134,44 @@ void ConsoleReporter::on_epoch_end(const EpochMetrics& m) {
                 m.ps->updates_per_server, m.ps->max_staleness);
   std::fflush(stdout);
   if (metrics_ != nullptr) metrics_->write(m);
-  for (size_t p = 0; p < phase_seconds_.size(); ++p)
+  const trace::PhaseReading reading = trace::last_phase_reading();  // the same read as m's
+  for (size_t p = 0; p < phase_seconds_.size(); ++p) {
     phase_seconds_[p] += m.phase_seconds[p];
+    host_phase_seconds_[p] += reading.host[p];
+  }
+  on_gpu_stream_ = on_gpu_stream_ || reading.device.has_value();
 }
 
-void ConsoleReporter::print_where_time_went() const {
-  double total = 0.0;
-  for (double seconds : phase_seconds_)
-    total += seconds;
-  if (total <= 0.0) return;
-  std::printf("where the time went (this rank, all epochs):");
+namespace {
+
+void print_phases(const std::array<double, trace::kPhases>& seconds, double total) {
   for (int p = 0; p < trace::kPhases; ++p)
     std::printf("  %s %.2f s (%.0f%%)", trace::phase_name(static_cast<trace::Phase>(p)),
-                phase_seconds_[static_cast<size_t>(p)],
-                100.0 * phase_seconds_[static_cast<size_t>(p)] / total);
+                seconds[static_cast<size_t>(p)], 100.0 * seconds[static_cast<size_t>(p)] / total);
+}
+
+double sum(const std::array<double, trace::kPhases>& seconds) {
+  double total = 0.0;
+  for (double s : seconds)
+    total += s;
+  return total;
+}
+
+}  // namespace
+
+void ConsoleReporter::print_where_time_went() const {
+  const double total = sum(phase_seconds_);
+  if (total <= 0.0) return;
+  std::printf("where the time went (this rank, all epochs%s):",
+              on_gpu_stream_ ? ", GPU stream time" : "");
+  print_phases(phase_seconds_, total);
   std::printf("\n");
+  // A phase whose host time exceeds its stream time is bound by the host: the GPU waits for it.
+  if (on_gpu_stream_ && sum(host_phase_seconds_) > 0.0) {
+    std::printf("  host time in the same spans (launches and waits):");
+    print_phases(host_phase_seconds_, sum(host_phase_seconds_));
+    std::printf("\n");
+  }
   std::fflush(stdout);
 }
 

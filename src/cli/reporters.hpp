@@ -46,7 +46,8 @@ class ConsoleReporter final : public TrainingObserver {
   ConsoleReporter(int epochs, bool progress_bar, MetricsFile* metrics);
   void on_step(int epoch, size_t step, size_t steps) override;
   void on_epoch_end(const EpochMetrics& metrics) override;
-  // The end-of-run table: where the printing rank's time went, by phase, over all epochs.
+  // The end-of-run table: where the printing rank's time went, by phase, over all epochs; on a
+  // GPU the stream's time, with the host's in the same spans below it.
   void print_where_time_went() const;
 
  private:
@@ -54,7 +55,9 @@ class ConsoleReporter final : public TrainingObserver {
   bool progress_bar_;
   MetricsFile* metrics_;
   std::chrono::steady_clock::time_point last_draw_{};
-  std::array<double, trace::kPhases> phase_seconds_{};
+  std::array<double, trace::kPhases> phase_seconds_{};       // EpochMetrics::phase_seconds
+  std::array<double, trace::kPhases> host_phase_seconds_{};  // the host's, beside them
+  bool on_gpu_stream_ = false;  // phase_seconds_ are a GPU stream's (a DeviceTimer)
 };
 
 }  // namespace dptrain::cli

@@ -7,6 +7,7 @@
 #include "dptrain/core/log.hpp"
 #if defined(DPTRAIN_HAVE_CUDA)
 #include "dptrain/cuda/cuda_api.hpp"
+#include "dptrain/cuda/stream_timer.hpp"
 #endif
 
 namespace dptrain::cli {
@@ -56,6 +57,8 @@ Runtime make_runtime(const TrainConfig& config, const World& everyone, const Wor
 #if defined(DPTRAIN_HAVE_CUDA)
     if (choice.cuda) {
       runtime.backend = cuda::make_backend(choice.device, config.precision);
+      runtime.device_timer =
+          std::make_unique<trace::InstalledDeviceTimer>(cuda::make_stream_timer(*runtime.backend));
       runtime.kind = Runtime::Kind::cuda;
       runtime.units = choice.device;
       return;

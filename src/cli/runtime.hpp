@@ -6,6 +6,7 @@
 #include "dptrain/backend/backend.hpp"
 #include "dptrain/comm/communicator.hpp"
 #include "dptrain/comm/world.hpp"
+#include "dptrain/core/trace.hpp"
 #include "dptrain/train/config.hpp"
 
 namespace dptrain::cli {
@@ -21,6 +22,8 @@ struct Runtime {
   // CPU's BLAS threads; a parameter server neither.
   enum class Kind { cpu, cuda, server } kind = Kind::server;
   int units = 0;  // BLAS threads or the device index
+  // On CUDA, the spans' timer on the backend's stream; last, so that it goes before the backend.
+  std::unique_ptr<trace::InstalledDeviceTimer> device_timer;
 };
 
 // Collective over `everyone`. Chooses the device of every replica (choose_device, by the rank's

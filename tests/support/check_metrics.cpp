@@ -1,21 +1,38 @@
 // dptrain_check_metrics FILE --epochs N --world-size W --test-rows R --min-accuracy A
 //                       [--max-staleness S]
 // Checks a --metrics file line by line: one JSON object per epoch, numbered 1..N, with the keys
-// the README documents, finite values, the world size and test set expected, and a final test
-// accuracy of at least A; with --max-staleness, parameter-server metrics whose staleness stayed
-// within S. Prints the final accuracy; exits 1 with the reason otherwise.
+// the README documents, finite values, the world size and test set expected, the phase totals
+// on the clock they name, and a final test accuracy of at least A; with --max-staleness,
+// parameter-server metrics whose staleness stayed within S. Prints the final accuracy; exits 1
+// with the reason otherwise.
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace {
 
 int fail(const std::string& why) {
   std::fprintf(stderr, "check_metrics: %s\n", why.c_str());
   return 1;
+}
+
+// The phase totals: seconds >= 0 for each of the six phases, on the clock `phase_clock` names;
+// on a GPU stream's, the host's beside them. Empty if so, else why not.
+std::string check_phases(const nlohmann::json& object) {
+  const nlohmann::json clock = object.value("phase_clock", nlohmann::json());
+  if (clock != "host" && clock != "gpu stream") return "phase_clock is " + clock.dump();
+  std::vector<std::string> totals = {"phase_seconds"};
+  if (clock == "gpu stream") totals.push_back("phase_host_seconds");
+  for (const std::string& key : totals)
+    for (const char* phase : {"data", "forward", "backward", "exchange", "optimizer", "other"})
+      if (!object.contains(key) || !object[key].contains(phase) ||
+          !object[key][phase].is_number() || object[key][phase].get<double>() < 0)
+        return key + " lacks seconds >= 0 for '" + phase + "'";
+  return "";
 }
 
 }  // namespace
@@ -59,6 +76,8 @@ int main(int argc, char** argv) {
       if (!std::isfinite(object[key].get<double>()) || object[key].get<double>() < 0)
         return fail("line " + std::to_string(seen) + ": '" + key + "' is not a finite value >= 0");
     }
+    if (const std::string why = check_phases(object); !why.empty())
+      return fail("line " + std::to_string(seen) + ": " + why);
     if (object["epoch"] != seen) return fail("epochs out of order at line " + std::to_string(seen));
     if (object["world_size"] != world_size)
       return fail("world_size is " + object["world_size"].dump());
