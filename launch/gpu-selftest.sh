@@ -2,6 +2,9 @@
 # gpu-selftest.sh: what a user with GPUs runs first. Builds dptrain with the CUDA backend for
 # the GPUs of this machine, runs the device tests, trains one epoch of MNIST with the MLP and
 # with the CNN on 1 GPU and on all GPUs, and prints a pass/fail summary with throughput. Exit status 0 only if all passed.
+# It needs apt-get, npm and a build on the GPU machine; where there is none of that (only the
+# driver and CUDA, no network), use the offline bundle instead: `bash launch/make-bundle.sh` here,
+# then `dptrain-bundle/selftest` there (README, "The offline bundle").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=${OMPI_ALLOW_RUN_AS_ROOT:-1} OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-1}

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   slurm-wlm munge              # the Slurm tests start a one-node cluster
   dataset-fashion-mnist        # Fashion-MNIST's IDX files (datasets/fetch-fashion-mnist.sh)
+  patchelf debootstrap         # the offline bundle (launch/make-bundle.sh) and its chroot test
 )
 missing=()
 for package in "${packages[@]}"; do

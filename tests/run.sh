@@ -5,6 +5,7 @@
 # that need a GPU report themselves skipped where there is none. Extra arguments go to ctest
 # (e.g. -L unit, -R sampler). Quick tests run four at a time; those that time things, fill the
 # cores or start Slurm or a cluster run alone (RUN_SERIAL). The cluster tests run in build-cpu.
+# Last, without extra arguments, the offline bundle's tests (tests/bundle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,3 +27,14 @@ for dir in build build-cpu; do
   [ "$dir" = build ] && skip=(-LE cluster)
   ctest --test-dir "$dir" --output-on-failure --parallel 4 "${skip[@]}" "$@"
 done
+
+# The offline bundle for GPU nodes (launch/make-bundle.sh, from the CUDA build): in a bare
+# Debian 12 chroot, and its selftest's GPU path against stand-ins (about 1 minute, 2 more the
+# first time, when the chroot is debootstrapped). With the whole suite only, not with a
+# selection of tests, and only where the CUDA backend was built.
+if [ $# -eq 0 ] && [ "$cuda" = ON ]; then
+  echo "=== the offline bundle"
+  bash launch/make-bundle.sh --build build --out build/dptrain-bundle-test.tar.gz
+  bash tests/bundle/chroot_test.sh build/dptrain-bundle-test.tar.gz
+  bash tests/bundle/selftest_dry_run.sh build/dptrain-bundle-test.tar.gz
+fi
