@@ -34,6 +34,9 @@ class RecordingBackend final : public Backend {
   void copy_to_host(void* host, const void* device, size_t bytes) override {
     cpu_.copy_to_host(host, device, bytes);
   }
+  void copy_within(void* to, const void* from, size_t bytes) override {
+    cpu_.copy_within(to, from, bytes);
+  }
   bool host_accessible() const override { return true; }
   void gemm(Transpose trans_a, Transpose trans_b, int m, int n, int k, float alpha, const float* a,
             int lda, const float* b, int ldb, float beta, float* c, int ldc) override {

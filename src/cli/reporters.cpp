@@ -146,8 +146,9 @@ namespace {
 
 void print_phases(const std::array<double, trace::kPhases>& seconds, double total) {
   for (int p = 0; p < trace::kPhases; ++p)
-    std::printf("  %s %.2f s (%.0f%%)", trace::phase_name(static_cast<trace::Phase>(p)),
-                seconds[static_cast<size_t>(p)], 100.0 * seconds[static_cast<size_t>(p)] / total);
+    if (static_cast<trace::Phase>(p) != trace::Phase::graph || seconds[static_cast<size_t>(p)] > 0)
+      std::printf("  %s %.2f s (%.0f%%)", trace::phase_name(static_cast<trace::Phase>(p)),
+                  seconds[static_cast<size_t>(p)], 100.0 * seconds[static_cast<size_t>(p)] / total);
 }
 
 double sum(const std::array<double, trace::kPhases>& seconds) {

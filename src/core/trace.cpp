@@ -34,6 +34,7 @@ struct State {
   Clock::time_point origin = Clock::now();
   // With a DeviceTimer installed: the stream's side of the spans.
   DeviceTimer* timer = nullptr;
+  bool device_paused = false;  // while the step is recorded (PausedDeviceMarks)
   std::optional<DeviceTimeline> device;
   std::exception_ptr device_error;           // met within a span, where it cannot be thrown
   std::vector<DeviceEvent> released_events;  // those of a timer uninstalled
@@ -79,7 +80,7 @@ void keep(const char* name, Phase phase, Clock::time_point begin, Clock::time_po
 // an error ends the device's side of them, and phase_seconds() throws it.
 template <class Work>
 void on_device(State& s, Work&& work) noexcept {
-  if (!s.device) return;
+  if (!s.device || s.device_paused) return;
   try {
     std::forward<Work>(work)(*s.device);
   } catch (...) {
@@ -124,8 +125,8 @@ void install(DeviceTimer& timer) {
 }  // namespace
 
 const char* phase_name(Phase phase) {
-  static constexpr const char* kNames[kPhases] = {"data",     "forward",   "backward",
-                                                  "exchange", "optimizer", "other"};
+  static constexpr const char* kNames[kPhases] = {"data",      "forward", "backward", "exchange",
+                                                  "optimizer", "other",   "graph"};
   return kNames[static_cast<int>(phase)];
 }
 
@@ -244,6 +245,14 @@ void write_chrome_trace(std::ostream& out, int process) {
       write_event(out, process, event.name, event.phase, event.begin_ns, event.duration_ns,
                   kDeviceTrack);
   out << "\n]}\n";
+}
+
+PausedDeviceMarks::PausedDeviceMarks() {
+  state().device_paused = true;
+}
+
+PausedDeviceMarks::~PausedDeviceMarks() {
+  state().device_paused = false;
 }
 
 InstalledDeviceTimer::InstalledDeviceTimer(std::unique_ptr<DeviceTimer> timer)

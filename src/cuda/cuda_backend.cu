@@ -309,6 +309,46 @@ void CudaBackend::copy_to_host(void* host, const void* device, size_t bytes) {
   synchronize();
 }
 
+void CudaBackend::copy_within(void* to, const void* from, size_t bytes) {
+  if (bytes == 0) return;
+  cudaCheck(cudaMemcpyAsync(to, from, bytes, cudaMemcpyDeviceToDevice, stream_));
+}
+
+namespace {
+
+class CudaGraph final : public Backend::Recording {
+ public:
+  explicit CudaGraph(cudaStream_t stream) : stream_(stream) {}
+  void replay() override { cudaCheck(cudaGraphLaunch(exec, stream_)); }
+
+  Owned<cudaGraph_t, cudaGraphDestroy> graph;         // what was captured
+  Owned<cudaGraphExec_t, cudaGraphExecDestroy> exec;  // made from `graph`, released first
+
+ private:
+  cudaStream_t stream_;
+};
+
+}  // namespace
+
+// cudaStreamCaptureModeGlobal: the mode NCCL's collectives are captured in (NCCL's "Using NCCL
+// with CUDA Graphs"). A capture that fails is ended and dropped before the error goes on.
+std::unique_ptr<Backend::Recording> CudaBackend::record(const std::function<void()>& work) {
+  cudaCheck(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeGlobal));
+  try {
+    work();
+  } catch (...) {
+    cudaGraph_t abandoned = nullptr;
+    if (cudaStreamEndCapture(stream_, &abandoned) == cudaSuccess && abandoned != nullptr)
+      cudaGraphDestroy(abandoned);
+    cudaGetLastError();  // the capture's own error, if any, is not the one to report
+    throw;
+  }
+  auto graph = std::make_unique<CudaGraph>(stream_);
+  cudaCheck(cudaStreamEndCapture(stream_, graph->graph.put()));
+  cudaCheck(cudaGraphInstantiate(graph->exec.put(), graph->graph, 0));
+  return graph;
+}
+
 void CudaBackend::gemm(Transpose trans_a, Transpose trans_b, int m, int n, int k, float alpha,
                        const float* a, int lda, const float* b, int ldb, float beta, float* c,
                        int ldc) {

@@ -30,6 +30,9 @@ class CudaBackend final : public Backend {
   void free_bytes(void* pointer) noexcept override;
   void copy_to_device(void* device, const void* host, size_t bytes) override;
   void copy_to_host(void* host, const void* device, size_t bytes) override;
+  void copy_within(void* to, const void* from, size_t bytes) override;
+  bool records() const override { return true; }
+  std::unique_ptr<Recording> record(const std::function<void()>& work) override;
   void* allocate_pinned_bytes(size_t bytes) override;
   void free_pinned_bytes(void* pointer) noexcept override;
 

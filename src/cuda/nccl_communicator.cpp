@@ -41,6 +41,7 @@ class NcclCommunicator final : public Communicator {
   ~NcclCommunicator() override { teardown(); }
 
   std::string name() const override { return "nccl"; }
+  bool recordable() const override { return true; }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
 

@@ -20,7 +20,7 @@ int fail(const std::string& why) {
   return 1;
 }
 
-// The phase totals: seconds >= 0 for each of the six phases, on the clock `phase_clock` names;
+// The phase totals: seconds >= 0 for each of the seven phases, on the clock `phase_clock` names;
 // on a GPU stream's, the host's beside them. Empty if so, else why not.
 std::string check_phases(const nlohmann::json& object) {
   const nlohmann::json clock = object.value("phase_clock", nlohmann::json());
@@ -28,7 +28,8 @@ std::string check_phases(const nlohmann::json& object) {
   std::vector<std::string> totals = {"phase_seconds"};
   if (clock == "gpu stream") totals.push_back("phase_host_seconds");
   for (const std::string& key : totals)
-    for (const char* phase : {"data", "forward", "backward", "exchange", "optimizer", "other"})
+    for (const char* phase :
+         {"data", "forward", "backward", "exchange", "optimizer", "other", "graph"})
       if (!object.contains(key) || !object[key].contains(phase) ||
           !object[key][phase].is_number() || object[key][phase].get<double>() < 0)
         return key + " lacks seconds >= 0 for '" + phase + "'";

@@ -2,6 +2,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -29,6 +31,22 @@ class Backend {
   virtual void free_bytes(void* pointer) noexcept = 0;
   virtual void copy_to_device(void* device, const void* host, size_t bytes) = 0;
   virtual void copy_to_host(void* host, const void* device, size_t bytes) = 0;
+  // Between two places of this backend's memory, in its order. Does not wait.
+  virtual void copy_within(void* to, const void* from, size_t bytes) = 0;
+
+  // A sequence of this backend's operations recorded once (a CUDA graph) and replayed, as one
+  // launch, with the same arguments: the same pointers, the same values.
+  class Recording {
+   public:
+    virtual ~Recording() = default;
+    virtual void replay() = 0;
+  };
+  virtual bool records() const { return false; }
+  // Records what `work` queues instead of running it; null where the backend cannot record
+  // (then `work` has not run). While it records, nothing may wait for the backend.
+  virtual std::unique_ptr<Recording> record(const std::function<void()>& /*work*/) {
+    return nullptr;
+  }
   // Whether the host may read and write this backend's memory directly (MPI included).
   virtual bool host_accessible() const { return false; }
   // Host memory for staging transfers, page-locked where the device copies faster from it.

@@ -18,6 +18,7 @@ class CpuBackend final : public Backend {
   void free_bytes(void* pointer) noexcept override;
   void copy_to_device(void* device, const void* host, size_t bytes) override;
   void copy_to_host(void* host, const void* device, size_t bytes) override;
+  void copy_within(void* to, const void* from, size_t bytes) override;
   bool host_accessible() const override { return true; }
 
   void gemm(Transpose trans_a, Transpose trans_b, int m, int n, int k, float alpha, const float* a,

@@ -71,6 +71,10 @@ class Communicator {
 
   // data <- root's data on every rank.
   virtual void broadcast(float* data, size_t count, int root) = 0;
+
+  // Whether allreduce() only queues work on the backend, without the host, so that a recording
+  // of the step (Backend::record, a CUDA graph) can hold it: NCCL's collectives can be captured.
+  virtual bool recordable() const { return false; }
 };
 
 }  // namespace dptrain

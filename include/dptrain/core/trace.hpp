@@ -23,8 +23,10 @@
 // --trace those spans go on a track of their own. Spans are for the training thread only.
 namespace dptrain::trace {
 
-enum class Phase : int { data, forward, backward, exchange, optimizer, other };
-inline constexpr int kPhases = 6;
+// graph: a whole step replayed as one CUDA graph (Backend::record), whose parts the stream's
+// clock cannot tell apart.
+enum class Phase : int { data, forward, backward, exchange, optimizer, other, graph };
+inline constexpr int kPhases = 7;
 const char* phase_name(Phase phase);
 
 using Clock = std::chrono::steady_clock;
@@ -70,6 +72,16 @@ class InstalledDeviceTimer {
 
  private:
   std::unique_ptr<DeviceTimer> timer_;
+};
+
+// While this lives, spans leave the device alone (no timing points, no profiler ranges): the
+// step is being recorded (a CUDA graph), and what it queues then does not run then.
+class PausedDeviceMarks {
+ public:
+  PausedDeviceMarks();
+  ~PausedDeviceMarks();
+  PausedDeviceMarks(const PausedDeviceMarks&) = delete;
+  PausedDeviceMarks& operator=(const PausedDeviceMarks&) = delete;
 };
 
 namespace detail {
