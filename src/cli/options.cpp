@@ -104,6 +104,9 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
   add_choice(command, "--precision", config.precision,
              {{"fp32", GemmPrecision::fp32}, {"tf32", GemmPrecision::tf32}},
              "cuBLAS GEMM precision: fp32, or tf32 (tensor cores, 10-bit mantissa inputs)");
+  add_choice(command, "--cuda-graph", config.cuda_graph, {{"on", true}, {"off", false}},
+             "With --device cuda: record the step once as a CUDA graph and replay it, one launch "
+             "a step, where the step allows it (README, \"GPUs\"); off: launch each kernel");
   add_choice(command, "--mode", config.mode,
              {{"allreduce", TrainMode::allreduce}, {"ps", TrainMode::ps}},
              "How replicas combine gradients: allreduce, or ps (parameter servers)");

@@ -37,6 +37,7 @@ std::string config_to_json(const TrainConfig& c) {
       {"checkpoint_every", c.checkpoint_every},
       {"keep_checkpoints", c.keep_checkpoints},
       {"on_nonfinite", c.on_nonfinite == NonFinitePolicy::skip ? "skip" : "abort"},
+      {"cuda_graph", c.cuda_graph},
       {"check_replicas_every", c.check_replicas_every},
       {"collective_timeout", c.collective_timeout_seconds},
       {"stall_warning", c.stall_warning_seconds},

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "dptrain/core/log.hpp"
 #include "dptrain/core/random.hpp"
@@ -86,6 +87,11 @@ Trainer::Trainer(const TrainConfig& config, const World& world, const World& eve
   dlogits_ = DeviceArray<float>(backend_, rows * mnist::kClasses);
   loss_sum_ = DeviceArray<double>(backend_, 1);
   recomputed_loss_ = DeviceArray<double>(backend_, 1);
+  // Every rank decides the same (the configuration, the fault asked for), as NCCL requires of
+  // collectives in a graph.
+  record_steps_ = config.cuda_graph && backend_.records() && update_.recordable() &&
+                  fault_.kind == Fault::Kind::none;
+  if (record_steps_) step_rows_ = DeviceArray<uint32_t>(backend_, sampler_.local_batch());
 }
 
 void Trainer::resume() {
@@ -109,7 +115,8 @@ void Trainer::begin_epoch(int epoch) {
   backend_.copy_to_device(loss_sum_.data(), &start, sizeof start);
 }
 
-void Trainer::compute_gradients(size_t k, int64_t step_number, double* loss_sum) {
+void Trainer::compute_gradients(size_t k, const uint32_t* rows_of_step, int64_t step_number,
+                                double* loss_sum) {
   const size_t micro_batches = sum_.micro_batches();
   const size_t rows = static_cast<size_t>(micro_rows_);
   sum_.begin_step();
@@ -120,8 +127,7 @@ void Trainer::compute_gradients(size_t k, int64_t step_number, double* loss_sum)
     {
       const trace::Span span("gather batch", trace::Phase::data);
       backend_.gather_batch(train_images_.data(), train_labels_.data(), mnist::kPixels,
-                            epoch_order_on_device_.data() + first_row, micro_rows_, x_.data(),
-                            y_.data());
+                            rows_of_step + j * rows, micro_rows_, x_.data(), y_.data());
     }
     {
       const trace::Span span("forward and loss", trace::Phase::forward);
@@ -151,17 +157,10 @@ void Trainer::compute_gradients(size_t k, int64_t step_number, double* loss_sum)
 
 void Trainer::step(size_t k) {
   const int64_t step_number = position_.global_step + 1;
-  double* loss_sum = loss_sum_.data();
-  while (true) {
-    compute_gradients(k, step_number, loss_sum);
-    const StepOutcome outcome = update_.apply(params_.data(), sum_, step_number);
-    if (outcome != StepOutcome::recompute) {
-      if (outcome == StepOutcome::skipped) ++skipped_steps_;
-      break;
-    }
-    // --exact: the same gradients again with larger scales; their losses are counted already.
-    ++recomputed_steps_;
-    loss_sum = recomputed_loss_.data();
+  if (record_steps_) {
+    replay_step(k, step_number);
+  } else {
+    launch_step(k, step_number);
   }
   if (fault_.at(Fault::Kind::diverge, world_.rank(), step_number)) {
     float first = 0.0f;
@@ -171,6 +170,51 @@ void Trainer::step(size_t k) {
   }
   position_.step = k + 1;
   position_.global_step = step_number;
+}
+
+void Trainer::launch_step(size_t k, int64_t step_number) {
+  const uint32_t* rows_of_step = epoch_order_on_device_.data() + k * sampler_.local_batch();
+  double* loss_sum = loss_sum_.data();
+  while (true) {
+    compute_gradients(k, rows_of_step, step_number, loss_sum);
+    const StepOutcome outcome = update_.apply(params_.data(), sum_, step_number);
+    if (outcome != StepOutcome::recompute) {
+      if (outcome == StepOutcome::skipped) ++skipped_steps_;
+      break;
+    }
+    // --exact: the same gradients again with larger scales; their losses are counted already.
+    ++recomputed_steps_;
+    loss_sum = recomputed_loss_.data();
+  }
+}
+
+// The step's rows go to one fixed place, and the step, recorded once with its pointers, replays
+// from it: every step is the same kernels with the same arguments, only the rows differ.
+void Trainer::replay_step(size_t k, int64_t step_number) {
+  backend_.copy_within(step_rows_.data(),
+                       epoch_order_on_device_.data() + k * sampler_.local_batch(),
+                       step_rows_.bytes());
+  if (recorded_step_ == nullptr) record_step(k, step_number);
+  const trace::Span span("step, one CUDA graph", trace::Phase::graph);
+  recorded_step_->replay();
+}
+
+void Trainer::record_step(size_t k, int64_t step_number) {
+  const trace::PausedDeviceMarks recording;
+  try {
+    recorded_step_ = backend_.record([&] {
+      compute_gradients(k, step_rows_.data(), step_number, loss_sum_.data());
+      if (update_.apply(params_.data(), sum_, step_number) != StepOutcome::applied)
+        throw std::logic_error("a recorded step's update must not depend on the host");
+    });
+  } catch (const std::exception& error) {
+    // Never retried without the graph: the other ranks' NCCL calls were captured, or not, with
+    // this rank's, and must stay so.
+    throw std::runtime_error(std::string("recording the step as a CUDA graph failed: ") +
+                             error.what() + " (--cuda-graph off launches each kernel instead)");
+  }
+  if (recorded_step_ == nullptr)
+    throw std::logic_error("the backend cannot record the step (--cuda-graph off)");
 }
 
 void Trainer::between_steps() {

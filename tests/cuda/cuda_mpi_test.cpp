@@ -126,6 +126,27 @@ TEST_F(OneGpuPerRank, NonFiniteAbortOnTheDeviceAppliesNothingAfterTheBadStep) {
   testing::expect_deferred_abort_halts_at_the_bad_step(testing::TestDevice::cuda);
 }
 
+// The step as one CUDA graph (--cuda-graph, the default) must train as the step launched kernel
+// by kernel, bit for bit: the same kernels with the same arguments, NCCL's sum included.
+TEST_F(OneGpuPerRank, CudaGraphStepsTrainAsLaunchedStepsBitForBit) {
+  for (const size_t bucket_kb : {size_t{0}, size_t{4}}) {
+    TrainConfig config = testing::small_config();
+    config.bucket_kb = bucket_kb;
+    config.cuda_graph = false;
+    testing::TrainerRig launched(config, MPI_COMM_WORLD, testing::TestDevice::cuda);
+    config.cuda_graph = true;
+    testing::TrainerRig replayed(config, MPI_COMM_WORLD, testing::TestDevice::cuda);
+    const size_t steps = launched.trainer->sampler().steps_per_epoch() + 7;  // into epoch 2
+    launched.train_steps(steps);
+    replayed.train_steps(steps);
+    const std::vector<float> a = launched.trainer->parameters();
+    const std::vector<float> b = replayed.trainer->parameters();
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
+        << "--bucket-kb " << bucket_kb;
+  }
+}
+
 TEST_F(OneGpuPerRank, ReplicasStayBitwiseIdentical) {
   testing::expect_replicas_bitwise_equal_after_training(testing::TestDevice::cuda);
 }

@@ -51,9 +51,10 @@ struct TrainConfig {
   std::optional<size_t> bucket_kb;               // --bucket-kb; kDefaultBucketKb when unset
   WireFormat exchange_dtype = WireFormat::fp32;  // --exchange-dtype
   AllreduceAlgorithm allreduce = AllreduceAlgorithm::ring;  // --allreduce
-  std::optional<int> ps_servers;                            // --ps-servers; 1 when unset in ps mode
-  bool ps_async = false;                                    // --ps-async
-  std::optional<size_t> ps_staleness;                       // --ps-staleness; 0 when unset
+  bool cuda_graph = true;         // --cuda-graph: replay the step as one CUDA graph where it can be
+  std::optional<int> ps_servers;  // --ps-servers; 1 when unset in ps mode
+  bool ps_async = false;          // --ps-async
+  std::optional<size_t> ps_staleness;  // --ps-staleness; 0 when unset
 };
 
 // The hidden widths of the reference MLP (the Keras example).

@@ -57,6 +57,10 @@ class ParameterUpdate {
   // This replica's parameters (and optimizer state, where it holds it) from a checkpoint.
   virtual void restore(float* params, const Checkpoint& checkpoint) = 0;
 
+  // Whether apply() and the backward's listeners only queue work on the backend, with the same
+  // arguments every step, so that the step can be recorded once and replayed (Backend::record).
+  virtual bool recordable() const { return false; }
+
   // Where the host waits for the device anyway: reports what the device decided on its own
   // since the last call (--on-nonfinite: steps skipped, warned of; a halt, thrown as an
   // AgreedError) and returns the number of steps skipped. Every replica calls it at the same
@@ -106,6 +110,12 @@ class AllreduceUpdate final : public ParameterUpdate {
                               const float* params, const CheckpointPlace& place) override;
   void restore(float* params, const Checkpoint& checkpoint) override;
   int64_t collect_deferred() override;
+  // Not with --exact (the host reads the maxima mid-step), nor with the host reading the guard
+  // every step; buckets are fine where the communicator only queues (NCCL: on a stream of its
+  // own, joined by events, which a capture follows).
+  bool recordable() const override {
+    return sums_ == SumType::f32 && !report_every_step_ && communicator_.recordable();
+  }
   void end_epoch(EpochMetrics& metrics) override;
 
  private:

@@ -126,7 +126,15 @@ class Trainer {
   void resume();
   // The gradients of step k's local batch, micro-batch by micro-batch, into sum_; the losses
   // go to loss_sum.
-  void compute_gradients(size_t k, int64_t step_number, double* loss_sum);
+  // rows_of_step: the device's copy of the step's row indices (epoch_order_on_device_'s, or
+  // step_rows_ when the step is recorded).
+  void compute_gradients(size_t k, const uint32_t* rows_of_step, int64_t step_number,
+                         double* loss_sum);
+  // The step's work launched one operation at a time, or replayed as one recording (a CUDA
+  // graph, --cuda-graph), recorded at the first step that needs it.
+  void launch_step(size_t k, int64_t step_number);
+  void replay_step(size_t k, int64_t step_number);
+  void record_step(size_t k, int64_t step_number);
   void between_steps();
   void stop_if_agreed(const std::string& checkpoint_just_written);  // see step_schedule.hpp
   void check_replicas();
@@ -164,6 +172,9 @@ class Trainer {
   DeviceArray<int32_t> y_;
   DeviceArray<double> loss_sum_;
   DeviceArray<double> recomputed_loss_;  // where a recomputed step's losses go (counted once)
+  bool record_steps_ = false;            // --cuda-graph, where backend and update allow it
+  DeviceArray<uint32_t> step_rows_;      // the recorded step's row indices
+  std::unique_ptr<Backend::Recording> recorded_step_;
 };
 
 }  // namespace dptrain
