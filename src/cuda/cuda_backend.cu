@@ -250,6 +250,9 @@ CudaBackend::CudaBackend(int device, GemmPrecision precision)
   cudaCheck(cudaMalloc(cublas_workspace_.put(), kCublasWorkspaceBytes));
   cudaCheck(cudaMalloc(column_partials_.put(), kColumnPartials * sizeof(float)));
   cudaCheck(cudaMalloc(found_index_.put(), sizeof(uint64_t)));
+  cudaCheck(cudaMallocHost(staging_.put(), 2 * kStagingHalfBytes));  // see copy_to_device
+  for (OwnedEvent& event : staging_done_)
+    cudaCheck(cudaEventCreateWithFlags(event.put(), cudaEventDisableTiming));
   cublasCheck(cublasCreate(cublas_.put()));
   cublasCheck(cublasSetStream(cublas_, stream_));
   cublasCheck(cublasSetWorkspace(cublas_, cublas_workspace_, kCublasWorkspaceBytes));
@@ -295,12 +298,6 @@ void* CudaBackend::allocate_pinned_bytes(size_t bytes) {
 
 void CudaBackend::free_pinned_bytes(void* pointer) noexcept {
   cudaFreeHost(pointer);
-}
-
-void CudaBackend::copy_to_device(void* device, const void* host, size_t bytes) {
-  if (bytes == 0) return;
-  cudaCheck(cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice, stream_));
-  synchronize();  // the host memory may be gone after we return
 }
 
 void CudaBackend::copy_to_host(void* host, const void* device, size_t bytes) {

@@ -9,9 +9,16 @@
 
 namespace dptrain::cuda {
 
+// Waits until the stream has passed `event` (recorded, or never recorded), polling with a
+// back-off under the collective watchdog; `what` names the wait in its reports.
+void wait_for_event(cudaEvent_t event, const char* what);
+
 // The Backend on one CUDA device. Every operation is queued on the backend's stream; the
 // element-wise kernels are thin loops over the DPTRAIN_HD functions that the CPU backend runs
-// too; GEMMs go to cuBLAS through column_major_gemm(). Only the copy_* functions wait.
+// too; GEMMs go to cuBLAS through column_major_gemm(). Only copy_to_host and all_finite wait
+// for the stream (copy_to_device only for its staging buffer). Every reduction (bias gradients,
+// the loss) adds in an order fixed by the shapes alone, never by atomics on floats, so that a
+// GPU run repeats bit for bit.
 class CudaBackend final : public Backend {
  public:
   CudaBackend(int device, GemmPrecision precision);
@@ -81,6 +88,10 @@ class CudaBackend final : public Backend {
   OwnedDeviceMemory cublas_workspace_;
   OwnedDeviceMemory column_partials_;  // bias_gradient's partial sums (ew::column_sum_plan)
   OwnedDeviceMemory found_index_;      // all_finite's answer, on the device
+  static constexpr size_t kStagingHalfBytes = size_t{2} << 20;
+  OwnedPinnedMemory staging_;   // copy_to_device's two halves
+  OwnedEvent staging_done_[2];  // when the stream has read each half
+  int next_half_ = 0;
   OwnedCublas cublas_;
 };
 

@@ -51,5 +51,6 @@ using OwnedStream = Owned<cudaStream_t, cudaStreamDestroy>;
 using OwnedEvent = Owned<cudaEvent_t, cudaEventDestroy>;
 using OwnedCublas = Owned<cublasHandle_t, cublasDestroy>;
 using OwnedDeviceMemory = Owned<void*, cudaFree>;
+using OwnedPinnedMemory = Owned<void*, cudaFreeHost>;
 
 }  // namespace dptrain::cuda

@@ -6,7 +6,6 @@
 #include "cuda_backend.hpp"
 #include "cuda_check.hpp"
 #include "cuda_handles.hpp"
-#include "dptrain/comm/watchdog.hpp"
 #include "dptrain/cuda/stream_timer.hpp"
 
 namespace dptrain::cuda {
@@ -47,13 +46,7 @@ class StreamTimer final : public trace::DeviceTimer {
 // does: with a back-off, under the watchdog. A timing point is waited for only when it is far
 // behind (a full ring) or at the end of an epoch.
 void StreamTimer::wait(size_t slot) {
-  watchdog::wait_until(
-      [&] {
-        const cudaError_t status = cudaEventQuery(events_[slot]);
-        if (status != cudaErrorNotReady) cudaCheck(status);
-        return status == cudaSuccess;
-      },
-      "the CUDA stream (a kernel or an NCCL collective) timing a span");
+  wait_for_event(events_[slot], "the CUDA stream (a kernel or an NCCL collective) timing a span");
 }
 
 }  // namespace
