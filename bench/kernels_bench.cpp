@@ -18,7 +18,7 @@
 #include "dptrain/core/random.hpp"
 #include "dptrain/model/cnn.hpp"
 #include "dptrain/model/model.hpp"
-#include "dptrain/optim/adam.hpp"
+#include "dptrain/optim/optimizer.hpp"
 #include "recording_backend.hpp"
 
 namespace dptrain {
@@ -203,23 +203,32 @@ void SoftmaxCrossEntropy(benchmark::State& state) {
 }
 BENCHMARK(SoftmaxCrossEntropy)->Arg(32)->Arg(256);
 
-void AdamUpdate(benchmark::State& state) {
+// One optimizer step over n parameters; range(1): 0 Adam, 1 SGD with momentum.
+void OptimizerUpdate(benchmark::State& state) {
   const size_t n = static_cast<size_t>(state.range(0));
   CpuBackend backend(1);
-  Adam adam(backend, n, AdamOptions{});
+  OptimizerOptions options;
+  if (state.range(1) == 1) {
+    options.kind = OptimizerKind::sgd;
+    options.momentum = 0.9f;
+  }
+  Optimizer optimizer(backend, n, options);
   std::vector<float> params = random_floats(n, 6);
   const std::vector<float> grads = random_floats(n, 7);
+  const ew::UpdateStep constants = ew::update_constants(options.hyper(), options.lr, 1, 1.0f);
   for (auto _ : state) {
-    adam.step(params.data(), grads.data());
+    optimizer.step(params.data(), grads.data(), constants);
     benchmark::DoNotOptimize(params.data());
   }
-  // p, g, m, v read; p, m, v written.
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * 7 * sizeof(float)));
+  // p, g and each state tensor read; p and each state tensor written.
+  const size_t tensors = optimizer.state_names().size();
+  state.SetBytesProcessed(
+      static_cast<int64_t>(state.iterations() * n * (3 + 2 * tensors) * sizeof(float)));
 }
-BENCHMARK(AdamUpdate)->Arg(50890)->Arg(1863690);
+BENCHMARK(OptimizerUpdate)->Args({50890, 0})->Args({1863690, 0})->Args({1863690, 1});
 
 // --exact's extra work per micro-batch (rounding every gradient to int64, accumulating, taking
-// the maximum) and per step (back to float), to read against AdamUpdate over as many elements.
+// the maximum) and per step (back to float), to read against OptimizerUpdate over as many elements.
 void ToFixedPoint(benchmark::State& state) {
   const size_t n = static_cast<size_t>(state.range(0));
   CpuBackend backend(1);

@@ -66,17 +66,20 @@ class RecordingBackend final : public Backend {
   void find_non_finite(const float* data, size_t n, uint64_t* first_index) override {
     cpu_.find_non_finite(data, n, first_index);
   }
-  void decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy,
-                   uint64_t host_index) override {
-    cpu_.decide_step(guard, policy, host_index);
+  void block_sums_of_squares(const float* data, size_t n, int64_t* partial_bits) override {
+    cpu_.block_sums_of_squares(data, n, partial_bits);
   }
-  void adam_update(float* params, const float* grads, float* m, float* v, size_t n,
-                   const ew::AdamStep& step) override {
-    cpu_.adam_update(params, grads, m, v, n, step);
+  void decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy, uint64_t host_index,
+                   const int64_t* agreement) override {
+    cpu_.decide_step(guard, policy, host_index, agreement);
   }
-  void guarded_adam_update(float* params, const float* grads, float* m, float* v, size_t n,
-                           const ew::StepGuard* guard) override {
-    cpu_.guarded_adam_update(params, grads, m, v, n, guard);
+  void optimizer_update(float* params, const float* grads, ew::StateTensors state, size_t n,
+                        const ew::UpdateStep& step) override {
+    cpu_.optimizer_update(params, grads, state, n, step);
+  }
+  void guarded_optimizer_update(float* params, const float* grads, ew::StateTensors state, size_t n,
+                                const ew::StepGuard* guard) override {
+    cpu_.guarded_optimizer_update(params, grads, state, n, guard);
   }
   void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
                     const uint32_t* indices, int rows, float* x, int32_t* y) override {

@@ -69,11 +69,47 @@ DPTRAIN_SIMD_CLONES bool all_finite(const float* __restrict data, size_t n) {
   return non_finite == 0;
 }
 
+// Gradients scaled first (ew::apply_update); one loop per rule, so that each vectorises.
 DPTRAIN_SIMD_CLONES void adam_update(float* __restrict params, const float* __restrict grads,
                                      float* __restrict m, float* __restrict v, size_t n,
-                                     ew::AdamStep s) {
+                                     float grad_scale, ew::AdamStep s) {
   for (size_t i = 0; i < n; ++i)
-    ew::adam_update(params[i], grads[i], m[i], v[i], s);
+    ew::adam_update(params[i], grads[i] * grad_scale, m[i], v[i], s);
+}
+
+DPTRAIN_SIMD_CLONES void sgd_momentum_update(float* __restrict params,
+                                             const float* __restrict grads,
+                                             float* __restrict velocity, size_t n, float grad_scale,
+                                             ew::SgdStep s) {
+  for (size_t i = 0; i < n; ++i)
+    ew::sgd_momentum_update(params[i], grads[i] * grad_scale, velocity[i], s);
+}
+
+DPTRAIN_SIMD_CLONES void sgd_update(float* __restrict params, const float* __restrict grads,
+                                    size_t n, float grad_scale, ew::SgdStep s) {
+  for (size_t i = 0; i < n; ++i)
+    ew::sgd_update(params[i], grads[i] * grad_scale, s);
+}
+
+// Eight running sums, element i into lane i % 8, then the lanes in order: a fixed order that
+// vectorises without reassociating anything.
+DPTRAIN_SIMD_CLONES double sum_of_squares(const float* __restrict data, size_t n) {
+  constexpr size_t kLanes = 8;
+  double lanes[kLanes] = {};
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (size_t l = 0; l < kLanes; ++l) {
+      const double x = data[i + l];
+      lanes[l] += x * x;
+    }
+  for (size_t l = 0; i < n; ++i, ++l) {
+    const double x = data[i];
+    lanes[l] += x * x;
+  }
+  double sum = 0.0;
+  for (double lane : lanes)
+    sum += lane;
+  return sum;
 }
 
 DPTRAIN_SIMD_CLONES void gather_batch(const uint8_t* __restrict images,
@@ -325,19 +361,34 @@ void CpuBackend::find_non_finite(const float* data, size_t n, uint64_t* first_in
     }
 }
 
+void CpuBackend::block_sums_of_squares(const float* data, size_t n, int64_t* partial_bits) {
+  for (size_t b = 0; b < ew::norm_blocks(n); ++b) {
+    const size_t begin = b * ew::kNormBlock;
+    partial_bits[b] = ew::bits_of_double(
+        loops::sum_of_squares(data + begin, std::min(n - begin, ew::kNormBlock)));
+  }
+}
+
 void CpuBackend::decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy,
-                             uint64_t host_index) {
-  ew::decide_step(*guard, policy, host_index);
+                             uint64_t host_index, const int64_t* agreement) {
+  ew::decide_step(*guard, policy, host_index, agreement);
 }
 
-void CpuBackend::adam_update(float* params, const float* grads, float* m, float* v, size_t n,
-                             const ew::AdamStep& step) {
-  loops::adam_update(params, grads, m, v, n, step);
+void CpuBackend::optimizer_update(float* params, const float* grads, ew::StateTensors state,
+                                  size_t n, const ew::UpdateStep& step) {
+  if (step.rule == ew::UpdateRule::adam) {
+    loops::adam_update(params, grads, state.tensor[0], state.tensor[1], n, step.grad_scale,
+                       step.adam);
+  } else if (state.tensor[0] != nullptr) {
+    loops::sgd_momentum_update(params, grads, state.tensor[0], n, step.grad_scale, step.sgd);
+  } else {
+    loops::sgd_update(params, grads, n, step.grad_scale, step.sgd);
+  }
 }
 
-void CpuBackend::guarded_adam_update(float* params, const float* grads, float* m, float* v,
-                                     size_t n, const ew::StepGuard* guard) {
-  if (guard->apply != 0) loops::adam_update(params, grads, m, v, n, guard->constants);
+void CpuBackend::guarded_optimizer_update(float* params, const float* grads, ew::StateTensors state,
+                                          size_t n, const ew::StepGuard* guard) {
+  if (guard->apply != 0) optimizer_update(params, grads, state, n, guard->constants);
 }
 
 void CpuBackend::gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,

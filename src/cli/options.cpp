@@ -1,4 +1,5 @@
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +42,62 @@ void add_prepare_options(CLI::App& command, DataSet data_set, PrepareOptions& op
   command.add_flag("--overwrite", options.overwrite, "Replace --out if it exists");
 }
 
+namespace {
+
+// The optimizer, its learning-rate schedule, clipping and sharding (README, "Large global
+// batches").
+void add_optimizer_options(CLI::App& command, TrainConfig& config) {
+  OptimizerOptions& optimizer = config.optimizer;
+  add_choice(command, "--optimizer", optimizer.kind,
+             {{"adam", OptimizerKind::adam}, {"sgd", OptimizerKind::sgd}},
+             "adam (AdamW with --weight-decay) or sgd (with --momentum)");
+  command.add_option("--lr", optimizer.lr, "Learning rate (before --lr-scaling and the schedule)")
+      ->capture_default_str();
+  command
+      .add_option("--weight-decay", optimizer.weight_decay,
+                  "Adam: decoupled weight decay (AdamW); SGD: L2 penalty added to the gradient")
+      ->capture_default_str();
+  command.add_option("--beta1", optimizer.beta1, "Adam beta1")->capture_default_str();
+  command.add_option("--beta2", optimizer.beta2, "Adam beta2")->capture_default_str();
+  command.add_option("--eps", optimizer.eps, "Adam epsilon")->capture_default_str();
+  command.add_option("--momentum", optimizer.momentum,
+                     "With --optimizer sgd: momentum (torch.optim.SGD's; default 0)");
+  LrScheduleOptions& lr = config.lr;
+  add_choice(command, "--lr-schedule", lr.kind,
+             {{"constant", ew::ScheduleKind::constant},
+              {"cosine", ew::ScheduleKind::cosine},
+              {"step", ew::ScheduleKind::step}},
+             "After the warm-up: constant, cosine (to 0 over --lr-decay-epochs, default the rest "
+             "of the run) or step (x --lr-decay-factor every --lr-decay-epochs, or at "
+             "--lr-milestones)");
+  command.add_option("--lr-decay-epochs", lr.decay_epochs,
+                     "With --lr-schedule cosine: its length; step: epochs between decays");
+  command
+      .add_option("--lr-milestones", lr.milestones,
+                  "With --lr-schedule step: the epochs after which the rate decays, e.g. 3,4")
+      ->delimiter(',');
+  command.add_option("--lr-decay-factor", lr.decay_factor,
+                     "With --lr-schedule step: the factor at each decay (default 0.1)");
+  command.add_option("--warmup-epochs", lr.warmup_epochs,
+                     "Raise the rate linearly from 0 over this many epochs (fractions allowed)");
+  command.add_option("--warmup-steps", lr.warmup_steps,
+                     "Raise the rate linearly from 0 over this many steps");
+  add_choice(command, "--lr-scaling", lr.scaling,
+             {{"none", LrScaling::none}, {"linear", LrScaling::linear}, {"sqrt", LrScaling::sqrt}},
+             "Scale --lr with the global batch: none, linear (x global batch / --lr-base-batch; "
+             "Goyal et al. 2017) or sqrt");
+  command.add_option("--lr-base-batch", lr.base_batch,
+                     "With --lr-scaling: the global batch --lr was tuned for (default 32)");
+  command.add_option("--clip-norm", config.clip_norm,
+                     "Scale each step's summed gradients down to this global L2 norm where it is "
+                     "larger");
+  command.add_flag("--shard-optimizer", config.shard_optimizer,
+                   "With --mode allreduce: ZeRO-1, each rank keeps and updates 1/N of the "
+                   "optimizer's state (reduce-scatter the gradients, all-gather the parameters)");
+}
+
+}  // namespace
+
 void add_train_options(CLI::App& command, TrainConfig& config) {
   command.add_option("--data", config.data_path, "HDF5 file in dptrain's layout (README)")
       ->required();
@@ -55,13 +112,13 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
   command.add_option("--micro-batch", config.micro_batch,
                      "Rows per forward and backward pass: each rank computes its --batch-size rows "
                      "as micro-batches of this many and sums their gradients before one exchange "
-                     "and one Adam step (gradient accumulation); must divide --batch-size "
+                     "and one optimizer step (gradient accumulation); must divide --batch-size "
                      "(default: --batch-size)");
   command.add_flag("--exact", config.exact,
                    "Sum gradients in 64-bit fixed point: the parameters then depend only on the "
                    "seed, the data, the model, the optimizer, the global batch and the "
                    "micro-batch, not on the number of ranks (README, \"Reproducibility\")");
-  command.add_option("--lr", config.adam.lr, "Adam learning rate")->capture_default_str();
+  add_optimizer_options(command, config);
   add_choice(command, "--model", config.model, {{"mlp", ModelKind::mlp}, {"cnn", ModelKind::cnn}},
              "mlp (Dense layers, --hidden) or cnn (LeNet-style: two 5x5 convolutions with "
              "max-pooling, Dense 128, Dense 10; README, \"Models\")");
@@ -81,13 +138,6 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
                   "BLAS threads per rank; 0: the node's cores divided among its ranks")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  command
-      .add_option("--weight-decay", config.adam.weight_decay,
-                  "Decoupled weight decay (AdamW); 0 for plain Adam")
-      ->capture_default_str();
-  command.add_option("--beta1", config.adam.beta1, "Adam beta1")->capture_default_str();
-  command.add_option("--beta2", config.adam.beta2, "Adam beta2")->capture_default_str();
-  command.add_option("--eps", config.adam.eps, "Adam epsilon")->capture_default_str();
   command.add_option("--eval-batch-size", config.eval_batch_size, "Rows per evaluation batch")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -182,18 +232,86 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
       ->capture_default_str();
 }
 
+namespace {
+
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw InputError(message);
+}
+
+void validate_optimizer(const TrainConfig& config) {
+  const OptimizerOptions& o = config.optimizer;
+  require(std::isfinite(o.lr) && o.lr > 0, "--lr must be a positive number");
+  require(o.beta1 >= 0 && o.beta1 < 1, "--beta1 must be in [0, 1)");
+  require(o.beta2 >= 0 && o.beta2 < 1, "--beta2 must be in [0, 1)");
+  require(std::isfinite(o.eps) && o.eps > 0, "--eps must be a positive number");
+  require(std::isfinite(o.weight_decay) && o.weight_decay >= 0 && o.lr * o.weight_decay < 1,
+          "--weight-decay must be >= 0 with --lr times --weight-decay below 1");
+  require(!o.momentum || o.kind == OptimizerKind::sgd,
+          "--momentum is for --optimizer sgd; Adam's momentum is --beta1");
+  require(!o.momentum || (*o.momentum >= 0 && *o.momentum < 1), "--momentum must be in [0, 1)");
+}
+
+void validate_schedule(const TrainConfig& config) {
+  const LrScheduleOptions& lr = config.lr;
+  const bool decays = lr.kind != ew::ScheduleKind::constant;
+  require(!lr.decay_epochs || decays, "--lr-decay-epochs needs --lr-schedule cosine or step");
+  require(!lr.milestones || lr.kind == ew::ScheduleKind::step,
+          "--lr-milestones needs --lr-schedule step");
+  require(!lr.decay_factor || lr.kind == ew::ScheduleKind::step,
+          "--lr-decay-factor needs --lr-schedule step");
+  require(!(lr.milestones && lr.decay_epochs),
+          "--lr-milestones and --lr-decay-epochs both say when the step schedule decays; give one");
+  require(!lr.decay_epochs || (std::isfinite(*lr.decay_epochs) && *lr.decay_epochs > 0),
+          "--lr-decay-epochs must be a positive number of epochs");
+  require(!lr.decay_factor || (*lr.decay_factor > 0 && *lr.decay_factor <= 1),
+          "--lr-decay-factor must be in (0, 1]");
+  if (lr.milestones) {
+    const std::vector<double>& at = *lr.milestones;
+    require(!at.empty(), "--lr-milestones needs at least one epoch");
+    for (size_t i = 0; i < at.size(); ++i)
+      require(at[i] > 0 && at[i] < config.epochs && (i == 0 || at[i] > at[i - 1]),
+              "--lr-milestones must rise strictly within the run's epochs (0, " +
+                  std::to_string(config.epochs) + ")");
+  }
+  require(!(lr.warmup_epochs && lr.warmup_steps),
+          "--warmup-epochs and --warmup-steps both set the warm-up; give one");
+  require(!lr.warmup_epochs || (std::isfinite(*lr.warmup_epochs) && *lr.warmup_epochs >= 0),
+          "--warmup-epochs must be a number of epochs, 0 or more");
+  require(!lr.warmup_epochs || *lr.warmup_epochs <= config.epochs,
+          "the warm-up (--warmup-epochs " + number(*lr.warmup_epochs) +
+              ") is longer than the run (--epochs " + std::to_string(config.epochs) + ")");
+  require(!lr.warmup_steps || *lr.warmup_steps >= 0, "--warmup-steps must be 0 or more");
+  require(lr.base_batch > 0, "--lr-base-batch must be at least 1");
+  require(lr.base_batch == 32 || lr.scaling != LrScaling::none,
+          "--lr-base-batch needs --lr-scaling linear or sqrt");
+}
+
+void validate_clipping_and_sharding(const TrainConfig& config) {
+  require(!config.clip_norm || (std::isfinite(*config.clip_norm) && *config.clip_norm > 0),
+          "--clip-norm must be a positive number");
+  require(!(config.clip_norm && config.mode == TrainMode::ps),
+          "--clip-norm needs the global norm, which no parameter server sees; use --mode "
+          "allreduce");
+  require(!(config.shard_optimizer && config.mode == TrainMode::ps),
+          "--shard-optimizer is for --mode allreduce: parameter servers already hold the "
+          "optimizer's state in shards (--ps-servers)");
+  require(!(config.shard_optimizer && config.allreduce == AllreduceAlgorithm::hierarchical),
+          "--shard-optimizer needs --allreduce ring: the hierarchical allreduce has no "
+          "reduce-scatter");
+}
+
+}  // namespace
+
 void validate(const TrainConfig& config, int world_size) {
-  const auto require = [](bool ok, const std::string& message) {
-    if (!ok) throw InputError(message);
-  };
-  const AdamOptions& adam = config.adam;
-  require(std::isfinite(adam.lr) && adam.lr > 0, "--lr must be a positive number");
-  require(adam.beta1 >= 0 && adam.beta1 < 1, "--beta1 must be in [0, 1)");
-  require(adam.beta2 >= 0 && adam.beta2 < 1, "--beta2 must be in [0, 1)");
-  require(std::isfinite(adam.eps) && adam.eps > 0, "--eps must be a positive number");
-  require(
-      std::isfinite(adam.weight_decay) && adam.weight_decay >= 0 && adam.lr * adam.weight_decay < 1,
-      "--weight-decay must be >= 0 with --lr times --weight-decay below 1");
+  validate_optimizer(config);
+  validate_schedule(config);
+  validate_clipping_and_sharding(config);
   require(!config.hidden || !config.hidden->empty(), "--hidden needs at least one width");
   require(!config.hidden || config.model == ModelKind::mlp,
           "--hidden sets the MLP's widths; the CNN's layers are fixed (README, \"Models\")");

@@ -61,6 +61,7 @@ void MetricsFile::write(const EpochMetrics& metrics) {
   nlohmann::json line = {
       {"epoch", metrics.epoch},
       {"train_loss", metrics.train_loss},
+      {"lr", metrics.lr},
       {"test_loss", metrics.test.loss},
       {"test_accuracy", metrics.test.accuracy},
       {"test_correct", metrics.test.correct},
@@ -93,11 +94,20 @@ void MetricsFile::write(const EpochMetrics& metrics) {
     };
   }
   if (metrics.allreduce) {
+    const AllreduceMetrics& allreduce = *metrics.allreduce;
     line["allreduce"] = {
-        {"collectives_per_step", metrics.allreduce->collectives_per_step},
-        {"bytes_per_step", metrics.allreduce->bytes_per_step},
+        {"collectives_per_step", allreduce.collectives_per_step},
+        {"bytes_per_step", allreduce.bytes_per_step},
+        {"optimizer_state_bytes", allreduce.optimizer_state_bytes},
+        {"sharded", allreduce.sharded},
     };
+    if (allreduce.sent_bytes_per_step)
+      line["allreduce"]["sent_bytes_per_step"] = *allreduce.sent_bytes_per_step;
   }
+  if (metrics.grad_norm)
+    line["grad_norm"] = {{"mean", metrics.grad_norm->mean},
+                         {"last", metrics.grad_norm->last},
+                         {"clipped_steps", metrics.grad_norm->clipped_steps}};
   stream_ << line.dump() << '\n' << std::flush;
   if (!stream_) throw std::runtime_error("cannot write metrics file '" + path_ + "'");
 }
@@ -129,6 +139,9 @@ void ConsoleReporter::on_epoch_end(const EpochMetrics& m) {
     std::printf("  %zu step(s) skipped for non-finite gradients\n", m.skipped_steps);
   if (m.recomputed_steps > 0)
     std::printf("  %zu step(s) computed again with larger --exact scales\n", m.recomputed_steps);
+  if (m.grad_norm)
+    std::printf("  gradient norm: mean %.4g, last %.4g; %zu of %zu step(s) clipped (--clip-norm)\n",
+                m.grad_norm->mean, m.grad_norm->last, m.grad_norm->clipped_steps, m.steps_run);
   if (m.ps && m.ps->async)
     std::printf("  ps: %zu updates per server, workers at most %zu steps apart\n",
                 m.ps->updates_per_server, m.ps->max_staleness);

@@ -16,6 +16,7 @@
 #include "dptrain/data/prepare.hpp"
 #include "dptrain/ps/ps_worker.hpp"
 #include "dptrain/ps/serve.hpp"
+#include "dptrain/train/lr_plan.hpp"
 #include "dptrain/train/trainer.hpp"
 #include "reporters.hpp"
 #include "runtime.hpp"
@@ -153,18 +154,14 @@ int run_train(const TrainConfig& config, const World& world) {
     return kExitOk;
   }
 
-  const NonFiniteCheck nonfinite_check{config.on_nonfinite, &layout};
   const SumType sums = config.exact ? SumType::i64 : SumType::f32;
   std::unique_ptr<ParameterUpdate> update;
   if (ps)
-    update = std::make_unique<PsWorkerUpdate>(
-        world, *plan, *runtime.backend, parameters,
-        PsWorkerOptions{config.ps_async, config.ps_staleness.value_or(0), sums,
-                        config.on_nonfinite});
+    update = std::make_unique<PsWorkerUpdate>(world, *plan, *runtime.backend, parameters,
+                                              ps_worker_options(config));
   else
-    update = std::make_unique<AllreduceUpdate>(
-        *runtime.communicator, *runtime.backend, parameters, config.adam, nonfinite_check,
-        config.bucket_kb.value_or(kDefaultBucketKb) * 1024, sums);
+    update = make_allreduce_update(*runtime.communicator, *runtime.backend, parameters,
+                                   update_options(config, &layout), config.shard_optimizer);
   printf0("dptrain: %d rank(s) on %s; device: %s\n", world.size(), hosts.describe().c_str(),
           runtime.device.c_str());
   printf0("placement: %s\n", placement.c_str());
@@ -184,9 +181,11 @@ int run_train(const TrainConfig& config, const World& world) {
       data_set ? ")" : "", trainer->shard_rows(), ps ? "worker" : "rank", sampler.steps_per_epoch(),
       static_cast<size_t>(replicas.size()), config.batch_size, sampler.dropped_per_epoch());
   print_gradient_sums(trainer->gradient_sum(), micro_batch_rows(config), sampler.global_batch());
-  printf0("model: %s, %zu parameters; Adam lr %g, weight decay %g\n",
-          trainer->model().describe().c_str(), trainer->model().layout().total(),
-          static_cast<double>(config.adam.lr), static_cast<double>(config.adam.weight_decay));
+  printf0("model: %s, %zu parameters; %s\n", trainer->model().describe().c_str(),
+          trainer->model().layout().total(), describe_optimizer(config.optimizer).c_str());
+  printf0("%s\n", describe_lr_schedule(config, trainer->lr_schedule(), sampler.global_batch(),
+                                       sampler.steps_per_epoch())
+                      .c_str());
   if (ps) {
     std::string ranges;
     for (const ParameterRange& range : plan->ranges)

@@ -114,24 +114,44 @@ __global__ void find_non_finite_kernel(const float* data, size_t n,
   }
 }
 
-__global__ void decide_step_kernel(ew::StepGuard* guard, ew::StepPolicy policy,
-                                   uint64_t host_index) {
-  ew::decide_step(*guard, policy, host_index);
+__global__ void decide_step_kernel(ew::StepGuard* guard, ew::StepPolicy policy, uint64_t host_index,
+                                   const int64_t* agreement) {
+  ew::decide_step(*guard, policy, host_index, agreement);
 }
 
-__global__ void adam_kernel(float* params, const float* grads, float* m, float* v, size_t n,
-                            ew::AdamStep step) {
+// One block of kThreads per ew::kNormBlock elements: thread t sums its elements t, t + kThreads,
+// ... in order, then the block adds the threads' sums in a fixed tree. The same bits every run.
+__global__ void block_sums_of_squares_kernel(const float* data, size_t n, int64_t* partial_bits) {
+  __shared__ double sums[kThreads];
+  const size_t begin = static_cast<size_t>(blockIdx.x) * ew::kNormBlock;
+  const size_t end = begin + ew::kNormBlock < n ? begin + ew::kNormBlock : n;
+  double sum = 0.0;
+  for (size_t i = begin + threadIdx.x; i < end; i += kThreads) {
+    const double x = data[i];
+    sum += x * x;
+  }
+  sums[threadIdx.x] = sum;
+  __syncthreads();
+  for (int half = kThreads / 2; half > 0; half /= 2) {
+    if (static_cast<int>(threadIdx.x) < half) sums[threadIdx.x] += sums[threadIdx.x + half];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) partial_bits[blockIdx.x] = ew::bits_of_double(sums[0]);
+}
+
+__global__ void optimizer_kernel(float* params, const float* grads, ew::StateTensors state,
+                                 size_t n, ew::UpdateStep step) {
   DPTRAIN_FOR_EACH(i, n) {
-    ew::adam_update(params[i], grads[i], m[i], v[i], step);
+    ew::apply_update(params, grads, state, i, step);
   }
 }
 
-__global__ void guarded_adam_kernel(float* params, const float* grads, float* m, float* v, size_t n,
-                                    const ew::StepGuard* guard) {
+__global__ void guarded_optimizer_kernel(float* params, const float* grads, ew::StateTensors state,
+                                         size_t n, const ew::StepGuard* guard) {
   if (guard->apply == 0) return;
-  const ew::AdamStep step = guard->constants;
+  const ew::UpdateStep step = guard->constants;
   DPTRAIN_FOR_EACH(i, n) {
-    ew::adam_update(params[i], grads[i], m[i], v[i], step);
+    ew::apply_update(params, grads, state, i, step);
   }
 }
 
@@ -422,23 +442,31 @@ void CudaBackend::find_non_finite(const float* data, size_t n, uint64_t* first_i
   check_launch();
 }
 
+void CudaBackend::block_sums_of_squares(const float* data, size_t n, int64_t* partial_bits) {
+  if (n == 0) return;
+  block_sums_of_squares_kernel<<<static_cast<unsigned>(ew::norm_blocks(n)), kThreads, 0, stream_>>>(
+      data, n, partial_bits);
+  check_launch();
+}
+
 void CudaBackend::decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy,
-                              uint64_t host_index) {
-  decide_step_kernel<<<1, 1, 0, stream_>>>(guard, policy, host_index);
+                              uint64_t host_index, const int64_t* agreement) {
+  decide_step_kernel<<<1, 1, 0, stream_>>>(guard, policy, host_index, agreement);
   check_launch();
 }
 
-void CudaBackend::adam_update(float* params, const float* grads, float* m, float* v, size_t n,
-                              const ew::AdamStep& step) {
+void CudaBackend::optimizer_update(float* params, const float* grads, ew::StateTensors state,
+                                   size_t n, const ew::UpdateStep& step) {
   if (n == 0) return;
-  adam_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(params, grads, m, v, n, step);
+  optimizer_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(params, grads, state, n, step);
   check_launch();
 }
 
-void CudaBackend::guarded_adam_update(float* params, const float* grads, float* m, float* v,
-                                      size_t n, const ew::StepGuard* guard) {
+void CudaBackend::guarded_optimizer_update(float* params, const float* grads,
+                                           ew::StateTensors state, size_t n,
+                                           const ew::StepGuard* guard) {
   if (n == 0) return;
-  guarded_adam_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(params, grads, m, v, n, guard);
+  guarded_optimizer_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(params, grads, state, n, guard);
   check_launch();
 }
 

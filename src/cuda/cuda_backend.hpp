@@ -55,12 +55,13 @@ class CudaBackend final : public Backend {
                             int64_t* confusion) override;
   bool all_finite(const float* data, size_t n) override;
   void find_non_finite(const float* data, size_t n, uint64_t* first_index) override;
-  void decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy,
-                   uint64_t host_index) override;
-  void adam_update(float* params, const float* grads, float* m, float* v, size_t n,
-                   const ew::AdamStep& step) override;
-  void guarded_adam_update(float* params, const float* grads, float* m, float* v, size_t n,
-                           const ew::StepGuard* guard) override;
+  void block_sums_of_squares(const float* data, size_t n, int64_t* partial_bits) override;
+  void decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy, uint64_t host_index,
+                   const int64_t* agreement) override;
+  void optimizer_update(float* params, const float* grads, ew::StateTensors state, size_t n,
+                        const ew::UpdateStep& step) override;
+  void guarded_optimizer_update(float* params, const float* grads, ew::StateTensors state, size_t n,
+                                const ew::StepGuard* guard) override;
   void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
                     const uint32_t* indices, int rows, float* x, int32_t* y) override;
   void fill(float* data, size_t n, float value) override;

@@ -10,6 +10,7 @@
 #include "dptrain/core/error.hpp"
 #include "dptrain/ps/ps_checkpoint.hpp"
 #include "dptrain/ps/ps_worker.hpp"
+#include "dptrain/train/lr_plan.hpp"
 #include "dptrain/train/trainer.hpp"
 
 namespace dptrain {
@@ -28,7 +29,8 @@ ParameterServer::ParameterServer(const World& world, const PsPlan& plan, const T
       steps_(step_schedule(config, stop_signals)),
       stop_(world.comm()),
       params_(cpu_, range_.size()),
-      adam_(cpu_, range_.size(), config.adam),
+      optimizer_(cpu_, range_.size(), config.optimizer),
+      schedule_(lr_schedule(config, global_batch_, steps_per_epoch)),
       sum_(cpu_, range_.size()),
       receives_(static_cast<size_t>(plan.workers), MPI_REQUEST_NULL),
       sends_(static_cast<size_t>(plan.workers), MPI_REQUEST_NULL),
@@ -66,9 +68,11 @@ void ParameterServer::resume() {
               whole.begin() + static_cast<ptrdiff_t>(range_.end), into);
   };
   range_of(checkpoint.params, params_.data());
-  range_of(checkpoint.adam_m, adam_.first_moment().data());
-  range_of(checkpoint.adam_v, adam_.second_moment().data());
-  adam_.set_steps_taken(checkpoint.adam_steps);
+  for (size_t i = 0; i < optimizer_.state_names().size(); ++i)
+    range_of(checkpoint.optimizer_state.at(i).values, optimizer_.state(i));
+  optimizer_steps_ = checkpoint.optimizer_steps;
+  // Updates count steps, or with asynchronous servers every worker's gradient of each.
+  updates_ = checkpoint.position.global_step * (config_.ps_async ? plan_.workers : 1);
   if (config_.exact && checkpoint.exact) scales_.set_exponents(checkpoint.fixed_point_exponents);
   position_ = resume_position(checkpoint, global_batch_, steps_per_epoch_);
 }
@@ -101,12 +105,13 @@ void ParameterServer::stop_if_agreed(const std::string& checkpoint_just_written)
 }
 
 std::string ParameterServer::save_checkpoint() {
-  const ServerState state{params_.data(), adam_.first_moment().data(), adam_.second_moment().data(),
-                          adam_.steps_taken()};
+  ServerState state{params_.data(), optimizer_.state_names(), {}, optimizer_steps_};
+  for (size_t i = 0; i < optimizer_.state_names().size(); ++i)
+    state.state.push_back(optimizer_.state(i));
   const CheckpointPlace place{config_.checkpoint_dir, config_.keep_checkpoints, &layout_};
   Checkpoint header = checkpoint_header(config_, position_, plan_.workers, global_batch_, model_);
   if (config_.exact) header.fixed_point_exponents = scales_.exponents();
-  return save_ps_checkpoint(world_, plan_, std::move(header), 0.0, &state, place);
+  return save_ps_checkpoint(world_, plan_, std::move(header), 0.0, state, place);
 }
 
 void ParameterServer::serve_synchronous_epoch() {
@@ -214,7 +219,13 @@ void ParameterServer::apply(const float* gradient) {
   const std::string report =
       nonfinite_report(cpu_, gradient, range_.size(), updates_, nonfinite_, range_.begin);
   if (report.empty()) {
-    adam_.step(params_.data(), gradient);
+    // The schedule's step: the global step, which asynchronous servers reach once every worker
+    // has pushed as many gradients.
+    const int64_t workers = config_.ps_async ? plan_.workers : 1;
+    const int64_t step = (updates_ - 1) / workers + 1;
+    optimizer_.step(params_.data(), gradient,
+                    ew::update_constants(config_.optimizer.hyper(), ew::lr_at(schedule_, step),
+                                         ++optimizer_steps_, 1.0f));
   } else if (nonfinite_.policy == NonFinitePolicy::abort) {
     // Only this server knows: end the job from here (the workers wait for its answer).
     throw std::runtime_error("parameter server: " + report);

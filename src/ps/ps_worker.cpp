@@ -14,6 +14,12 @@
 
 namespace dptrain {
 
+PsWorkerOptions ps_worker_options(const TrainConfig& config) {
+  return {config.ps_async, config.ps_staleness.value_or(0),
+          config.exact ? SumType::i64 : SumType::f32, config.on_nonfinite,
+          optimizer_state_names(config.optimizer)};
+}
+
 PsWorkerUpdate::PsWorkerUpdate(const World& world, const PsPlan& plan, Backend& backend,
                                size_t parameters, const PsWorkerOptions& options)
     : world_(world),
@@ -119,8 +125,10 @@ void PsWorkerUpdate::end_epoch(EpochMetrics& metrics) {
 std::string PsWorkerUpdate::save_checkpoint(const World& everyone, Checkpoint checkpoint,
                                             double local_loss, const float* /*params*/,
                                             const CheckpointPlace& place) {
-  // The servers hold the parameters and Adam's state; a worker brings its share of the loss.
-  return save_ps_checkpoint(everyone, plan_, std::move(checkpoint), local_loss, nullptr, place);
+  // The servers hold the parameters and the optimizer's state; a worker brings its share of the
+  // loss.
+  const ServerState none{nullptr, options_.optimizer_state, {}, 0};
+  return save_ps_checkpoint(everyone, plan_, std::move(checkpoint), local_loss, none, place);
 }
 
 void PsWorkerUpdate::restore(float* params, const Checkpoint& checkpoint) {

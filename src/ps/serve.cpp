@@ -6,6 +6,7 @@
 #include "dptrain/data/mnist_h5.hpp"
 #include "dptrain/data/sampler.hpp"
 #include "dptrain/ps/parameter_server.hpp"
+#include "dptrain/train/lr_plan.hpp"
 #include "dptrain/train/trainer.hpp"
 
 namespace dptrain {
@@ -21,6 +22,9 @@ void serve_parameters(const TrainConfig& config, const World& world, const PsPla
         ShardedSampler(reader.train_rows(), config.batch_size, 0, plan.workers, config.seed)
             .steps_per_epoch();
     model = make_model(layout_only, model_spec(config), 1);
+    // Refused here, in the agreement, as the workers refuse it: a warm-up longer than the run.
+    lr_schedule(config, static_cast<size_t>(config.batch_size) * static_cast<size_t>(plan.workers),
+                steps_per_epoch);
   });
   check_same_model(world, *model);
   ParameterServer server(world, plan, config, steps_per_epoch, stop_signals);

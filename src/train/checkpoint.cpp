@@ -120,6 +120,28 @@ void read_exactness(hid_t file, Checkpoint& checkpoint) {
     checkpoint.fixed_point_exponents.push_back(static_cast<int32_t>(exponent));
 }
 
+// The optimizer's name, state tensors and step count; checkpoints from before the optimizer
+// attribute were Adam's, with "m" and "v" and "adam_steps".
+void read_optimizer(hid_t file, const ParameterLayout& layout, Checkpoint& checkpoint) {
+  std::vector<std::string> names = {"m", "v"};
+  if (H5Aexists(file, "optimizer") > 0) {
+    checkpoint.optimizer = h5::read_string_attribute(file, "optimizer");
+    checkpoint.optimizer_steps = h5::read_int_attribute(file, "optimizer_steps");
+    names.clear();
+    const std::string list = h5::read_string_attribute(file, "optimizer_state");
+    for (size_t begin = 0; begin < list.size();) {
+      const size_t comma = std::min(list.find(',', begin), list.size());
+      names.push_back(list.substr(begin, comma - begin));
+      begin = comma + 1;
+    }
+  } else {
+    checkpoint.optimizer = "adam";
+    checkpoint.optimizer_steps = h5::read_int_attribute(file, "adam_steps");
+  }
+  for (const std::string& name : names)
+    checkpoint.optimizer_state.push_back({name, read_tensors(file, "/optimizer/" + name, layout)});
+}
+
 }  // namespace
 
 std::string write_checkpoint(const std::string& dir, const ParameterLayout& layout,
@@ -133,8 +155,11 @@ std::string write_checkpoint(const std::string& dir, const ParameterLayout& layo
     h5::AtomicFile file(path, /*replace=*/true);
     const hid_t id = file.id();
     write_tensors(id, "/model", layout, checkpoint.params);
-    write_tensors(id, "/optimizer/m", layout, checkpoint.adam_m);
-    write_tensors(id, "/optimizer/v", layout, checkpoint.adam_v);
+    std::string state_names;
+    for (const OptimizerTensor& tensor : checkpoint.optimizer_state) {
+      write_tensors(id, "/optimizer/" + tensor.name, layout, tensor.values);
+      state_names += (state_names.empty() ? "" : ",") + tensor.name;
+    }
     h5::write_attribute(id, "format", std::string(kFormat));
     h5::write_attribute(id, "epoch", static_cast<int64_t>(checkpoint.position.epoch));
     h5::write_attribute(id, "step_in_epoch", static_cast<int64_t>(checkpoint.position.step));
@@ -144,7 +169,9 @@ std::string write_checkpoint(const std::string& dir, const ParameterLayout& layo
     h5::write_attribute(id, "global_batch", static_cast<int64_t>(checkpoint.global_batch));
     h5::write_attribute(id, "seed", static_cast<int64_t>(checkpoint.seed));
     h5::write_attribute(id, "model", checkpoint.model);
-    h5::write_attribute(id, "adam_steps", checkpoint.adam_steps);
+    h5::write_attribute(id, "optimizer", checkpoint.optimizer);
+    h5::write_attribute(id, "optimizer_state", state_names);
+    h5::write_attribute(id, "optimizer_steps", checkpoint.optimizer_steps);
     h5::write_attribute(id, "config", checkpoint.config_json);
     h5::write_attribute(id, "exact", static_cast<int64_t>(checkpoint.exact ? 1 : 0));
     h5::write_attribute(id, "micro_batch", static_cast<int64_t>(checkpoint.micro_batch));
@@ -178,12 +205,10 @@ Checkpoint read_checkpoint(const std::string& path, const std::string& model,
     checkpoint.global_batch =
         static_cast<size_t>(h5::read_int_attribute(file.get(), "global_batch"));
     checkpoint.seed = static_cast<uint64_t>(h5::read_int_attribute(file.get(), "seed"));
-    checkpoint.adam_steps = h5::read_int_attribute(file.get(), "adam_steps");
     checkpoint.config_json = h5::read_string_attribute(file.get(), "config");
     read_exactness(file.get(), checkpoint);
     checkpoint.params = read_tensors(file.get(), "/model", layout);
-    checkpoint.adam_m = read_tensors(file.get(), "/optimizer/m", layout);
-    checkpoint.adam_v = read_tensors(file.get(), "/optimizer/v", layout);
+    read_optimizer(file.get(), layout, checkpoint);
   } catch (const InputError&) {
     throw;
   } catch (const std::exception& error) {
@@ -267,6 +292,24 @@ void refuse_or_warn_exactness(const Checkpoint& checkpoint, const TrainConfig& c
   std::fprintf(stderr, "dptrain: warning: --allow-resize: resuming although %s\n", change.c_str());
 }
 
+// The optimizer's state is its own: another optimizer, or SGD with momentum from one without
+// (whose velocity was never kept), cannot continue it.
+void refuse_other_optimizer(const Checkpoint& checkpoint, const TrainConfig& config,
+                            const std::string& refused) {
+  const std::string mine = optimizer_name(config.optimizer.kind);
+  if (checkpoint.optimizer != mine)
+    throw InputError(refused + "it was trained with --optimizer " + checkpoint.optimizer +
+                     ", this run has --optimizer " + mine);
+  std::string kept, wanted;
+  for (const OptimizerTensor& tensor : checkpoint.optimizer_state)
+    kept += (kept.empty() ? "" : ",") + tensor.name;
+  for (const std::string& name : optimizer_state_names(config.optimizer))
+    wanted += (wanted.empty() ? "" : ",") + name;
+  if (kept != wanted)
+    throw InputError(refused + "its optimizer kept state '" + kept + "', this run's keeps '" +
+                     wanted + "' (--momentum)");
+}
+
 }  // namespace
 
 Checkpoint checkpoint_header(const TrainConfig& config, const TrainingPosition& position,
@@ -321,6 +364,7 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
                        " ranks and a global batch of " + std::to_string(global_batch) +
                        " (--allow-resize resumes anyway; the epoch's order then changes)");
     refuse_or_warn_exactness(checkpoint, config, refused);
+    refuse_other_optimizer(checkpoint, config, refused);
     if (config.mode == TrainMode::ps && config.ps_async && checkpoint.position.step != 0)
       throw InputError(refused +
                        "it stands within an epoch, and asynchronous parameter servers "
@@ -328,7 +372,7 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
   });
   share(world, path);
   struct Numbers {
-    int64_t epoch, step, global_step, world_size, global_batch, adam_steps, exact, micro_batch;
+    int64_t epoch, step, global_step, world_size, global_batch, optimizer_steps, exact, micro_batch;
     uint64_t seed;
     double loss;
   } numbers{checkpoint.position.epoch,
@@ -336,7 +380,7 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
             checkpoint.position.global_step,
             checkpoint.world_size,
             static_cast<int64_t>(checkpoint.global_batch),
-            checkpoint.adam_steps,
+            checkpoint.optimizer_steps,
             checkpoint.exact ? 1 : 0,
             checkpoint.micro_batch,
             checkpoint.seed,
@@ -346,7 +390,7 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
                          numbers.global_step, numbers.loss};
   checkpoint.world_size = static_cast<int>(numbers.world_size);
   checkpoint.global_batch = static_cast<size_t>(numbers.global_batch);
-  checkpoint.adam_steps = numbers.adam_steps;
+  checkpoint.optimizer_steps = numbers.optimizer_steps;
   checkpoint.seed = numbers.seed;
   checkpoint.exact = numbers.exact != 0;
   checkpoint.micro_batch = static_cast<int>(numbers.micro_batch);
@@ -354,8 +398,14 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
   share(world, checkpoint.model);
   share(world, checkpoint.config_json);
   share(world, checkpoint.params);
-  share(world, checkpoint.adam_m);
-  share(world, checkpoint.adam_v);
+  share(world, checkpoint.optimizer);
+  size_t tensors = checkpoint.optimizer_state.size();
+  world.broadcast_bytes(&tensors, sizeof tensors, 0);
+  checkpoint.optimizer_state.resize(tensors);
+  for (OptimizerTensor& tensor : checkpoint.optimizer_state) {
+    share(world, tensor.name);
+    share(world, tensor.values);
+  }
   checkpoint.source = path;
   return checkpoint;
 }

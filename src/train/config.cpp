@@ -9,6 +9,16 @@ ModelSpec model_spec(const TrainConfig& config) {
   return {ModelKind::mlp, config.hidden.value_or(kDefaultHidden)};
 }
 
+const char* lr_schedule_name(ew::ScheduleKind kind) {
+  return kind == ew::ScheduleKind::cosine ? "cosine"
+         : kind == ew::ScheduleKind::step ? "step"
+                                          : "constant";
+}
+
+const char* lr_scaling_name(LrScaling scaling) {
+  return scaling == LrScaling::linear ? "linear" : scaling == LrScaling::sqrt ? "sqrt" : "none";
+}
+
 std::string config_to_json(const TrainConfig& c) {
   const nlohmann::json json = {
       {"data", c.data_path},
@@ -17,11 +27,23 @@ std::string config_to_json(const TrainConfig& c) {
       {"micro_batch", micro_batch_rows(c)},
       {"exact", c.exact},
       {"model", describe_model(model_spec(c))},
-      {"lr", c.adam.lr},
-      {"beta1", c.adam.beta1},
-      {"beta2", c.adam.beta2},
-      {"eps", c.adam.eps},
-      {"weight_decay", c.adam.weight_decay},
+      {"optimizer", optimizer_name(c.optimizer.kind)},
+      {"lr", c.optimizer.lr},
+      {"beta1", c.optimizer.beta1},
+      {"beta2", c.optimizer.beta2},
+      {"eps", c.optimizer.eps},
+      {"weight_decay", c.optimizer.weight_decay},
+      {"momentum", c.optimizer.momentum.value_or(0.0f)},
+      {"lr_schedule", lr_schedule_name(c.lr.kind)},
+      {"lr_decay_epochs", c.lr.decay_epochs ? nlohmann::json(*c.lr.decay_epochs) : nullptr},
+      {"lr_milestones", c.lr.milestones ? nlohmann::json(*c.lr.milestones) : nullptr},
+      {"lr_decay_factor", c.lr.decay_factor.value_or(0.1)},
+      {"warmup_epochs", c.lr.warmup_epochs ? nlohmann::json(*c.lr.warmup_epochs) : nullptr},
+      {"warmup_steps", c.lr.warmup_steps ? nlohmann::json(*c.lr.warmup_steps) : nullptr},
+      {"lr_scaling", lr_scaling_name(c.lr.scaling)},
+      {"lr_base_batch", c.lr.base_batch},
+      {"clip_norm", c.clip_norm ? nlohmann::json(*c.clip_norm) : nullptr},
+      {"shard_optimizer", c.shard_optimizer},
       {"seed", c.seed},
       {"threads", c.blas_threads},
       {"eval_batch_size", c.eval_batch_size},

@@ -5,17 +5,21 @@
 namespace dptrain {
 
 GradientSum::GradientSum(Backend& backend, const ParameterLayout& layout, size_t micro_batches,
-                         size_t micro_batches_per_step, bool exact)
+                         size_t micro_batches_per_step, bool exact, size_t capacity)
     : backend_(backend),
       parameters_(layout.total()),
       micro_batches_(micro_batches),
       exact_(exact),
       scales_(layout, micro_batches_per_step),
       folder_(*this),
-      grads_(backend, parameters_) {
+      grads_(backend, std::max(parameters_, capacity)) {
+  // The tail beyond the parameters is never written again: zeros, to whoever reads it.
+  backend_.fill(grads_.data(), grads_.size(), 0.0f);
   if (!exact_ && micro_batches_ > 1) scratch_ = DeviceArray<float>(backend, parameters_);
   if (exact_) {
-    fixed_ = DeviceArray<int64_t>(backend, parameters_);
+    fixed_ = DeviceArray<int64_t>(backend, std::max(parameters_, capacity));
+    // Zero bits are the integer 0.
+    backend_.fill(reinterpret_cast<float*>(fixed_.data()), 2 * fixed_.size(), 0.0f);
     maxima_ = DeviceArray<float>(backend, scales_.tensors());
     host_maxima_.resize(scales_.tensors());
   }

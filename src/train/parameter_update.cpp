@@ -14,12 +14,6 @@
 
 namespace dptrain {
 
-std::string nonfinite_message(int64_t step, const std::string& where, NonFinitePolicy policy) {
-  return "step " + std::to_string(step) + ": non-finite gradient (NaN or infinity) in " + where +
-         (policy == NonFinitePolicy::abort ? " (--on-nonfinite abort)"
-                                           : "; step skipped (--on-nonfinite skip)");
-}
-
 std::string nonfinite_report(Backend& backend, const float* grads, size_t count, int64_t step,
                              const NonFiniteCheck& check, size_t layout_offset) {
   if (backend.all_finite(grads, count)) return "";
@@ -36,18 +30,38 @@ std::string nonfinite_report(Backend& backend, const float* grads, size_t count,
   return nonfinite_message(step, where, check.policy);
 }
 
+UpdateOptions update_options(const TrainConfig& config, const ParameterLayout* layout) {
+  UpdateOptions options;
+  options.optimizer = config.optimizer;
+  options.check = {config.on_nonfinite, layout};
+  options.bucket_bytes = config.bucket_kb.value_or(kDefaultBucketKb) * 1024;
+  options.sums = config.exact ? SumType::i64 : SumType::f32;
+  options.clip_norm = config.clip_norm.value_or(0.0f);
+  return options;
+}
+
+std::unique_ptr<ParameterUpdate> make_allreduce_update(Communicator& communicator, Backend& backend,
+                                                       size_t parameters,
+                                                       const UpdateOptions& options, bool shard) {
+  if (shard) throw std::logic_error("--shard-optimizer is not built yet");
+  return std::make_unique<AllreduceUpdate>(communicator, backend, parameters, options);
+}
+
 AllreduceUpdate::AllreduceUpdate(Communicator& communicator, Backend& backend, size_t parameters,
-                                 const AdamOptions& options, const NonFiniteCheck& check,
-                                 size_t bucket_bytes, SumType sums)
+                                 const UpdateOptions& options)
     : communicator_(communicator),
       backend_(backend),
-      adam_(backend, parameters, options),
-      check_(check),
-      exchange_(communicator, parameters, bucket_bytes, sums),
-      sums_(sums),
-      guard_(backend, 1),
+      parameters_(parameters),
+      check_(options.check),
+      optimizer_(backend, parameters, options.optimizer, options.check, options.clip_norm),
+      exchange_(communicator, parameters, options.bucket_bytes, options.sums),
+      sums_(options.sums),
       report_every_step_(backend.host_accessible()) {
-  write_guard(reported_);
+  if (optimizer_.clips()) {
+    const size_t blocks = ew::norm_blocks(parameters);
+    agreement_ = DeviceArray<int64_t>(backend, blocks);
+    optimizer_.set_agreement(static_cast<uint32_t>(blocks), 0);
+  }
 }
 
 GradientsReady* AllreduceUpdate::begin_backward(SumBuffer local_sum) {
@@ -58,99 +72,73 @@ GradientsReady* AllreduceUpdate::begin_backward(SumBuffer local_sum) {
 }
 
 void AllreduceUpdate::initialize(float* params, const Model& model, uint64_t seed) {
+  broadcast_initial_parameters(communicator_, backend_, params, model, seed);
+}
+
+void broadcast_initial_parameters(Communicator& communicator, Backend& backend, float* params,
+                                  const Model& model, uint64_t seed) {
   // Only rank 0 initialises; the others start from NaN, so a replica that missed the broadcast
   // could not go unnoticed.
   std::vector<float> initial(model.layout().total(), std::numeric_limits<float>::quiet_NaN());
-  if (communicator_.rank() == 0) model.initialize(initial, seed);
-  backend_.copy_to_device(params, initial.data(), initial.size() * sizeof(float));
-  communicator_.broadcast(params, initial.size(), 0);
+  if (communicator.rank() == 0) model.initialize(initial, seed);
+  backend.copy_to_device(params, initial.data(), initial.size() * sizeof(float));
+  communicator.broadcast(params, initial.size(), 0);
+}
+
+std::optional<StepOutcome> judge_exact_step(const FixedPointScales::Judgement& judgement,
+                                            GradientSum& sum, const NonFiniteCheck& check,
+                                            int64_t step, uint64_t& found_by_host) {
+  if (judgement.verdict == FixedPointScales::Verdict::rescale) return StepOutcome::recompute;
+  if (judgement.verdict == FixedPointScales::Verdict::non_finite) {
+    const TensorSlot& slot = sum.scales().slot(judgement.tensor);
+    // The host has the agreed maxima already: an abort needs no device round trip.
+    if (check.policy == NonFinitePolicy::abort)
+      throw AgreedError(nonfinite_message(step, slot.name, check.policy), kExitFailure);
+    found_by_host = slot.offset;
+  }
+  return std::nullopt;
 }
 
 StepOutcome AllreduceUpdate::apply(float* params, GradientSum& sum, int64_t step) {
   exchange_.finish(sum.local_sum());
   uint64_t found_by_host = ew::kNoIndex;
   if (sum.exact()) {
-    const FixedPointScales::Judgement judgement = agree_on_scales(sum);
-    if (judgement.verdict == FixedPointScales::Verdict::rescale) return StepOutcome::recompute;
-    if (judgement.verdict == FixedPointScales::Verdict::non_finite) {
-      const TensorSlot& slot = sum.scales().slot(judgement.tensor);
-      // The host has the agreed maxima already: an abort needs no device round trip.
-      if (check_.policy == NonFinitePolicy::abort)
-        throw AgreedError(nonfinite_message(step, slot.name, check_.policy), kExitFailure);
-      found_by_host = slot.offset;
-    }
+    const FixedPointScales::Judgement judgement =
+        agree_on_scales(communicator_, backend_, sum, maxima_);
+    if (const auto outcome = judge_exact_step(judgement, sum, check_, step, found_by_host))
+      return *outcome;
   }
-  const trace::Span span("check and Adam", trace::Phase::optimizer);
+  const trace::Span span("check and optimizer", trace::Phase::optimizer);
   // The summed gradients (and with --exact the agreed maxima) are the same on every rank, so
   // every rank's guard decides the same.
-  ew::StepGuard* guard = guard_.data();
   if (!sum.exact())
-    backend_.find_non_finite(sum.gradients(), sum.parameters(), &guard->non_finite_index);
-  backend_.decide_step(guard, {adam_.options().hyper(), check_.policy == NonFinitePolicy::abort},
-                       found_by_host);
-  adam_.guarded_step(params, sum.gradients(), guard);
+    backend_.find_non_finite(sum.gradients(), sum.parameters(), optimizer_.non_finite_index());
+  if (optimizer_.clips())
+    backend_.block_sums_of_squares(sum.gradients(), sum.parameters(), agreement_.data());
+  optimizer_.decide(found_by_host, agreement_.data());
+  optimizer_.update(params, sum.gradients());
   if (!report_every_step_) return StepOutcome::applied;  // or not: collect_deferred() tells
   return collect_deferred() > 0 ? StepOutcome::skipped : StepOutcome::applied;
 }
 
-ew::StepGuard AllreduceUpdate::read_guard() {
-  ew::StepGuard guard;
-  backend_.copy_to_host(&guard, guard_.data(), sizeof guard);
-  return guard;
-}
-
-void AllreduceUpdate::write_guard(const ew::StepGuard& guard) {
-  backend_.copy_to_device(guard_.data(), &guard, sizeof guard);
-}
-
-std::string AllreduceUpdate::tensor_at(uint64_t index) const {
-  if (check_.layout != nullptr)
-    for (const TensorSlot& slot : check_.layout->tensors())
-      if (index >= slot.offset && index - slot.offset < slot.size) return slot.name;
-  return "the gradients";
-}
-
-int64_t AllreduceUpdate::collect_deferred() {
-  const ew::StepGuard guard = read_guard();
-  if (guard.halted_at != 0) {
-    std::string report =
-        nonfinite_message(guard.halted_at, tensor_at(guard.halted_index), NonFinitePolicy::abort);
-    if (guard.steps > guard.halted_at)
-      report += "; seen at step " + std::to_string(guard.steps) +
-                ", where the host next waited for the device; no update after step " +
-                std::to_string(guard.halted_at - 1) + " was applied";
-    throw AgreedError(report, kExitFailure);
-  }
-  const int64_t skipped = guard.skipped - reported_.skipped;
-  const std::string where = tensor_at(guard.latest_skipped_index);
-  if (skipped == 1) {
-    warn0("%s", nonfinite_message(guard.latest_skipped_step, where, NonFinitePolicy::skip).c_str());
-  } else if (skipped > 1) {
-    warn0(
-        "%lld steps up to step %lld skipped for non-finite gradients (NaN or infinity), the "
-        "latest in %s (--on-nonfinite skip)",
-        static_cast<long long>(skipped), static_cast<long long>(guard.latest_skipped_step),
-        where.c_str());
-  }
-  reported_ = guard;
-  return skipped;
-}
-
-FixedPointScales::Judgement AllreduceUpdate::agree_on_scales(GradientSum& sum) {
+FixedPointScales::Judgement agree_on_scales(Communicator& communicator, Backend& backend,
+                                            GradientSum& sum, size_t& maxima) {
   const trace::Span span("agree on scales", trace::Phase::exchange);
-  const std::span<float> maxima = sum.host_maxima();
-  maxima_ = maxima.size();
-  communicator_.allreduce_max(sum.local_maxima(), maxima.size());
-  backend_.copy_to_host(maxima.data(), sum.local_maxima(), maxima.size_bytes());
+  const std::span<float> host_maxima = sum.host_maxima();
+  maxima = host_maxima.size();
+  communicator.allreduce_max(sum.local_maxima(), host_maxima.size());
+  backend.copy_to_host(host_maxima.data(), sum.local_maxima(), host_maxima.size_bytes());
   return sum.settle();
 }
 
 void AllreduceUpdate::end_epoch(EpochMetrics& metrics) {
   AllreduceMetrics allreduce;
   allreduce.collectives_per_step = exchange_.buckets() + (maxima_ > 0 ? 1 : 0);
-  allreduce.bytes_per_step =
-      communicator_.wire_bytes(sums_, adam_.first_moment().size()) + maxima_ * sizeof(float);
+  allreduce.bytes_per_step = communicator_.wire_bytes(sums_, parameters_) + maxima_ * sizeof(float);
+  allreduce.optimizer_state_bytes = optimizer_.optimizer().state_bytes();
+  // SENT_BYTES
   metrics.allreduce = allreduce;
+  optimizer_.end_epoch(metrics);
 }
 
 namespace {
@@ -172,28 +160,31 @@ std::string AllreduceUpdate::save_checkpoint(const World& everyone, Checkpoint c
   checkpoint.position.epoch_loss_sum = loss;
   std::string path;
   if (everyone.is_root()) {  // the replicas are identical: rank 0's state is everyone's
-    const size_t count = adam_.first_moment().size();
-    checkpoint.params = download(backend_, params, count);
-    checkpoint.adam_m = download(backend_, adam_.first_moment().data(), count);
-    checkpoint.adam_v = download(backend_, adam_.second_moment().data(), count);
-    checkpoint.adam_steps = read_guard().adam_steps;
+    Optimizer& optimizer = optimizer_.optimizer();
+    checkpoint.params = download(backend_, params, parameters_);
+    for (size_t i = 0; i < optimizer.state_names().size(); ++i)
+      checkpoint.optimizer_state.push_back(
+          {optimizer.state_names()[i], download(backend_, optimizer.state(i), parameters_)});
+    checkpoint.optimizer_steps = optimizer_.read_guard().optimizer_steps;
     path = write_checkpoint(place.dir, *place.layout, checkpoint, place.keep);
   }
   return share_path(everyone, path);
 }
 
+void restore_optimizer_state(Backend& backend, Optimizer& optimizer, const Checkpoint& checkpoint,
+                             size_t begin) {
+  for (size_t i = 0; i < optimizer.state_names().size(); ++i) {
+    const std::vector<float>& whole = checkpoint.optimizer_state.at(i).values;
+    backend.copy_to_device(optimizer.state(i), whole.data() + begin,
+                           optimizer.elements() * sizeof(float));
+  }
+}
+
 void AllreduceUpdate::restore(float* params, const Checkpoint& checkpoint) {
   backend_.copy_to_device(params, checkpoint.params.data(),
                           checkpoint.params.size() * sizeof(float));
-  backend_.copy_to_device(adam_.first_moment().data(), checkpoint.adam_m.data(),
-                          adam_.first_moment().bytes());
-  backend_.copy_to_device(adam_.second_moment().data(), checkpoint.adam_v.data(),
-                          adam_.second_moment().bytes());
-  ew::StepGuard guard;
-  guard.steps = checkpoint.position.global_step;
-  guard.adam_steps = checkpoint.adam_steps;
-  write_guard(guard);
-  reported_ = guard;
+  restore_optimizer_state(backend_, optimizer_.optimizer(), checkpoint, 0);
+  optimizer_.restore_counters(checkpoint.position.global_step, checkpoint.optimizer_steps);
 }
 
 }  // namespace dptrain

@@ -11,6 +11,7 @@
 #include "dptrain/core/random.hpp"
 #include "dptrain/core/trace.hpp"
 #include "dptrain/data/mnist_format.hpp"
+#include "dptrain/train/lr_plan.hpp"
 
 namespace dptrain {
 namespace {
@@ -69,9 +70,12 @@ Trainer::Trainer(const TrainConfig& config, const World& world, const World& eve
       fault_(fault_from_environment()),
       schedule_(step_schedule(config, false)),
       stop_(everyone.comm()),
-      params_(backend, model_->layout().total()),
+      params_(backend, update.buffer_elements(model_->layout().total())),
       sum_(backend, model_->layout(), sampler_.local_batch() / static_cast<size_t>(micro_rows_),
-           sampler_.global_batch() / static_cast<size_t>(micro_rows_), config.exact) {
+           sampler_.global_batch() / static_cast<size_t>(micro_rows_), config.exact,
+           update.buffer_elements(model_->layout().total())) {
+  lr_schedule_ = dptrain::lr_schedule(config_, sampler_.global_batch(), sampler_.steps_per_epoch());
+  update_.set_schedule(lr_schedule_);
   const LabeledImages train = reader.read_train(sampler_.shard());
   train_rows_ = train.rows;
   data_set_ = reader.data_set();
@@ -299,6 +303,7 @@ EpochMetrics Trainer::run_epoch(int epoch, TrainingObserver* observer) {
   metrics.recomputed_steps = recomputed_steps_;
   metrics.samples = metrics.steps_run * sampler_.global_batch();
   metrics.train_loss = loss / static_cast<double>(steps * sampler_.global_batch());
+  metrics.lr = ew::lr_at(lr_schedule_, position_.global_step);
   position_ = {epoch + 1, 0, position_.global_step, 0.0};
   metrics.test = evaluate();
   metrics.epoch_seconds = seconds_since(start);
@@ -317,8 +322,8 @@ void Trainer::fit(TrainingObserver* observer) {
 }
 
 std::vector<float> Trainer::parameters() const {
-  std::vector<float> host(params_.size());
-  backend_.copy_to_host(host.data(), params_.data(), params_.bytes());
+  std::vector<float> host(model_->layout().total());
+  backend_.copy_to_host(host.data(), params_.data(), host.size() * sizeof(float));
   return host;
 }
 

@@ -15,7 +15,7 @@
 #include "dptrain/cuda/cuda_api.hpp"
 #include "dptrain/model/cnn.hpp"
 #include "dptrain/model/mlp.hpp"
-#include "dptrain/optim/adam.hpp"
+#include "dptrain/optim/optimizer.hpp"
 #include "support/numeric_checks.hpp"
 
 namespace dptrain {
@@ -178,7 +178,10 @@ TEST_F(CudaVsCpu, NonFiniteVerdictAndGuardedAdamOnTheDevice) {
   DeviceArray<float> dg = upload(grads);
   ew::StepGuard cpu_guard;
   DeviceArray<ew::StepGuard> dev_guard = upload(std::vector<ew::StepGuard>{cpu_guard});
-  const ew::StepPolicy skip{AdamOptions{}.hyper(), false};
+  ew::StepPolicy skip;
+  skip.optimizer = OptimizerOptions{}.hyper();
+  skip.schedule.peak = OptimizerOptions{}.lr;
+  skip.halt_on_non_finite = false;
   std::vector<float> params = random_values(n, 15), m(n, 0.0f), v(n, 0.0f);
   DeviceArray<float> dp = upload(params), dm = upload(m), dv = upload(v);
   for (int step = 1; step <= 3; ++step) {
@@ -186,17 +189,22 @@ TEST_F(CudaVsCpu, NonFiniteVerdictAndGuardedAdamOnTheDevice) {
       cpu_.find_non_finite(grads.data(), n, &cpu_guard.non_finite_index);
       gpu_->find_non_finite(dg.data(), n, &dev_guard.data()->non_finite_index);
     }
-    cpu_.decide_step(&cpu_guard, skip, ew::kNoIndex);
-    gpu_->decide_step(dev_guard.data(), skip, ew::kNoIndex);
+    cpu_.decide_step(&cpu_guard, skip, ew::kNoIndex, nullptr);
+    gpu_->decide_step(dev_guard.data(), skip, ew::kNoIndex, nullptr);
     const float* g = step == 2 ? grads.data() : grads.data() + 1;  // finite ranges elsewhere
-    cpu_.guarded_adam_update(params.data(), g, m.data(), v.data(), 200000, &cpu_guard);
-    gpu_->guarded_adam_update(dp.data(), dg.data() + (step == 2 ? 0 : 1), dm.data(), dv.data(),
-                              200000, dev_guard.data());
+    ew::StateTensors cpu_state, gpu_state;
+    cpu_state.tensor[0] = m.data();
+    cpu_state.tensor[1] = v.data();
+    gpu_state.tensor[0] = dm.data();
+    gpu_state.tensor[1] = dv.data();
+    cpu_.guarded_optimizer_update(params.data(), g, cpu_state, 200000, &cpu_guard);
+    gpu_->guarded_optimizer_update(dp.data(), dg.data() + (step == 2 ? 0 : 1), gpu_state, 200000,
+                                   dev_guard.data());
   }
   const ew::StepGuard got = download(dev_guard)[0];
   EXPECT_EQ(got.latest_skipped_index, 200001u);
   EXPECT_EQ(got.skipped, 1);
-  EXPECT_EQ(got.adam_steps, 2);
+  EXPECT_EQ(got.optimizer_steps, 2);
   EXPECT_EQ(got.steps, 3);
   // Adam's constants are double arithmetic with pow on both sides: CUDA's pow is within 2 ulp
   // of the C library's, and rounding to float absorbs that unless a constant lies within 2
@@ -204,19 +212,53 @@ TEST_F(CudaVsCpu, NonFiniteVerdictAndGuardedAdamOnTheDevice) {
   expect_close(download(dp), params, 1e-6f, "guarded Adam");
 }
 
-TEST_F(CudaVsCpu, AdamUpdate) {
+// Each rule's element code on both backends, with a clipping factor; the rules are a few float
+// operations each (FMA contraction on the device), so within 1e-6 relative.
+TEST_F(CudaVsCpu, OptimizerUpdates) {
   const size_t n = 100003;
-  std::vector<float> params = random_values(n, 10), grads = random_values(n, 11);
-  std::vector<float> m = random_values(n, 12, -0.1f, 0.1f), v = random_values(n, 13, 0.0f, 0.01f);
-  DeviceArray<float> dp = upload(params), dg = upload(grads), dm = upload(m), dv = upload(v);
-  AdamOptions options;
-  options.weight_decay = 0.01f;
-  const ew::AdamStep step = Adam::constants(options, 3);
-  cpu_.adam_update(params.data(), grads.data(), m.data(), v.data(), n, step);
-  gpu_->adam_update(dp.data(), dg.data(), dm.data(), dv.data(), n, step);
-  expect_close(download(dp), params, 1e-6f, "params");
-  expect_close(download(dm), m, 1e-6f, "m");
-  expect_close(download(dv), v, 1e-6f, "v");
+  for (const OptimizerKind kind : {OptimizerKind::adam, OptimizerKind::sgd}) {
+    std::vector<float> params = random_values(n, 10), grads = random_values(n, 11);
+    std::vector<float> m = random_values(n, 12, -0.1f, 0.1f);
+    std::vector<float> v = random_values(n, 13, 0.0f, 0.01f);
+    DeviceArray<float> dp = upload(params), dg = upload(grads), dm = upload(m), dv = upload(v);
+    OptimizerOptions options;
+    options.kind = kind;
+    options.weight_decay = 0.01f;
+    if (kind == OptimizerKind::sgd) options.momentum = 0.9f;
+    const ew::UpdateStep step = ew::update_constants(options.hyper(), 1e-3, 3, 0.5f);
+    ew::StateTensors cpu_state, gpu_state;
+    cpu_state.tensor[0] = m.data();
+    gpu_state.tensor[0] = dm.data();
+    if (kind == OptimizerKind::adam) {
+      cpu_state.tensor[1] = v.data();
+      gpu_state.tensor[1] = dv.data();
+    }
+    cpu_.optimizer_update(params.data(), grads.data(), cpu_state, n, step);
+    gpu_->optimizer_update(dp.data(), dg.data(), gpu_state, n, step);
+    const std::string name = optimizer_name(kind);
+    expect_close(download(dp), params, 1e-6f, name + " params");
+    expect_close(download(dm), m, 1e-6f, name + " first state");
+    expect_close(download(dv), v, 1e-6f, name + " second state");
+  }
+}
+
+// The norm's block sums are deterministic on the device and agree with the CPU's within the
+// rounding of double sums of 4096 squares in two orders (4096 * 2^-53 relative at most).
+TEST_F(CudaVsCpu, BlockSumsOfSquares) {
+  const size_t n = 3 * ew::kNormBlock + 77;
+  const std::vector<float> data = random_values(n, 16);
+  DeviceArray<float> dd = upload(data);
+  std::vector<int64_t> cpu_bits(ew::norm_blocks(n));
+  DeviceArray<int64_t> gpu_bits(*gpu_, cpu_bits.size());
+  cpu_.block_sums_of_squares(data.data(), n, cpu_bits.data());
+  gpu_->block_sums_of_squares(dd.data(), n, gpu_bits.data());
+  const std::vector<int64_t> first = download(gpu_bits);
+  gpu_->block_sums_of_squares(dd.data(), n, gpu_bits.data());
+  EXPECT_EQ(download(gpu_bits), first) << "the same bits every run";
+  for (size_t b = 0; b < cpu_bits.size(); ++b) {
+    const double want = ew::double_from_bits(cpu_bits[b]);
+    EXPECT_NEAR(ew::double_from_bits(first[b]), want, want * 4096 * 0x1p-53) << "block " << b;
+  }
 }
 
 TEST_F(CudaVsCpu, GatherBatchAndFill) {

@@ -35,13 +35,14 @@ std::vector<T> to_host(Backend& backend, const T* data, size_t count) {
 class FirstStepRecorder final : public ParameterUpdate {
  public:
   FirstStepRecorder(Communicator& communicator, Backend& backend, size_t parameters,
-                    const AdamOptions& adam)
-      : backend_(backend), inner_(communicator, backend, parameters, adam) {}
+                    const UpdateOptions& options)
+      : backend_(backend), inner_(communicator, backend, parameters, options) {}
 
   std::string name() const override { return inner_.name(); }
   float gradient_scale(size_t local_batch, size_t global_batch) const override {
     return inner_.gradient_scale(local_batch, global_batch);
   }
+  void set_schedule(const ew::LrSchedule& schedule) override { inner_.set_schedule(schedule); }
   void initialize(float* params, const Model& model, uint64_t seed) override {
     inner_.initialize(params, model, seed);
   }
@@ -78,7 +79,8 @@ struct FirstStep {
 FirstStep record_first_step(const TrainConfig& config, MPI_Comm comm, TestDevice device) {
   TrainerRig rig(config, comm, device);  // for its backend and communicator
   FirstStepRecorder recorder(*rig.communicator, *rig.backend,
-                             model_layout(model_spec(config)).total(), config.adam);
+                             model_layout(model_spec(config)).total(),
+                             update_options(config, nullptr));
   const std::unique_ptr<Trainer> trainer =
       Trainer::create(config, rig.world, recorder, *rig.backend);
   trainer->begin_epoch(1);
@@ -183,7 +185,7 @@ void expect_exact_n_ranks_match_one_rank(TestDevice device, const ExactCase& exa
   config.micro_batch = exact_case.micro_batch;
   config.exact = true;
   config.seed = 9;
-  config.adam.lr = 3e-3f;
+  config.optimizer.lr = 3e-3f;
   config.bucket_kb = exact_case.bucket_kb;
   const auto train = [&](TrainerRig& rig) {
     if (exact_case.start_with_tiny_scales)

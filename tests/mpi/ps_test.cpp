@@ -44,7 +44,7 @@ class ParameterServerTest : public ::testing::Test {
     config.batch_size = 16;
     config.hidden = std::vector<int>{32, 16};
     config.seed = 9;
-    config.adam.lr = 3e-3f;
+    config.optimizer.lr = 3e-3f;
     config.mode = TrainMode::ps;
     config.ps_servers = servers_;
     config.ps_async = async;
@@ -61,10 +61,7 @@ class ParameterServerTest : public ::testing::Test {
     if (is_server()) {
       serve_parameters(config, *world_, plan);
     } else {
-      PsWorkerUpdate update(
-          *world_, plan, cpu_, parameters,
-          PsWorkerOptions{config.ps_async, config.ps_staleness.value_or(0),
-                          config.exact ? SumType::i64 : SumType::f32, config.on_nonfinite});
+      PsWorkerUpdate update(*world_, plan, cpu_, parameters, ps_worker_options(config));
       auto trainer = Trainer::create(config, *role_world_, update, cpu_, world_.get());
       for (int epoch = 1; epoch <= config.epochs; ++epoch)
         epochs.push_back(trainer->run_epoch(epoch, nullptr));

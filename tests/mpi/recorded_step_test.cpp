@@ -17,10 +17,9 @@ namespace {
 
 struct ReplayRig {
   explicit ReplayRig(const TrainConfig& config) : world(MPI_COMM_SELF) {
-    update = std::make_unique<AllreduceUpdate>(
-        communicator, backend, model_layout(model_spec(config)).total(), config.adam,
-        NonFiniteCheck{config.on_nonfinite, nullptr}, config.bucket_kb.value_or(0) * 1024,
-        config.exact ? SumType::i64 : SumType::f32);
+    update = std::make_unique<AllreduceUpdate>(communicator, backend,
+                                               model_layout(model_spec(config)).total(),
+                                               update_options(config, nullptr));
     trainer = Trainer::create(config, world, *update, backend);
   }
 

@@ -31,10 +31,9 @@ struct TrainerRig {
       throw std::logic_error("a CUDA test in a build without the CUDA backend");
 #endif
     }
-    update = std::make_unique<AllreduceUpdate>(
-        *communicator, *backend, model_layout(model_spec(config)).total(), config.adam,
-        NonFiniteCheck{config.on_nonfinite, nullptr}, config.bucket_kb.value_or(0) * 1024,
-        config.exact ? SumType::i64 : SumType::f32);
+    update = std::make_unique<AllreduceUpdate>(*communicator, *backend,
+                                               model_layout(model_spec(config)).total(),
+                                               update_options(config, nullptr));
     trainer = Trainer::create(config, world, *update, *backend);
   }
 

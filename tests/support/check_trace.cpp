@@ -72,9 +72,9 @@ int check(const std::string& path, const Expected& e) {
     return fail(path, "the GPU stream track does not hold the same spans as the step track");
   const long passes = e.steps * e.micro_batches;
   std::map<std::string, long> expected = {
-      {"gather batch", passes},    {"forward and loss", passes},
-      {"allreduce", e.steps},      {"agree on scales", e.exact ? e.steps : 0},
-      {"check and Adam", e.steps}, {"gradient bucket", e.steps * e.buckets}};
+      {"gather batch", passes},         {"forward and loss", passes},
+      {"allreduce", e.steps},           {"agree on scales", e.exact ? e.steps : 0},
+      {"check and optimizer", e.steps}, {"gradient bucket", e.steps * e.buckets}};
   for (int layer = 0; layer < e.layers; ++layer)
     expected["backward layer" + std::to_string(layer)] = passes;
   for (const auto& [name, n] : expected)

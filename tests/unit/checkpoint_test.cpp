@@ -40,10 +40,10 @@ class CheckpointFile : public ::testing::Test {
     checkpoint.seed = 3;
     checkpoint.model = describe_model(spec);
     checkpoint.config_json = "{}";
-    checkpoint.adam_steps = 19;
+    checkpoint.optimizer_steps = 19;
     checkpoint.params = testing::random_values(layout.total(), 1, -1.0f, 1.0f);
-    checkpoint.adam_m = testing::random_values(layout.total(), 2, -1.0f, 1.0f);
-    checkpoint.adam_v = testing::random_values(layout.total(), 3, 0.0f, 1.0f);
+    checkpoint.optimizer_state = {{"m", testing::random_values(layout.total(), 2, -1.0f, 1.0f)},
+                                  {"v", testing::random_values(layout.total(), 3, 0.0f, 1.0f)}};
     written_ = checkpoint;
     return write_checkpoint(dir_, layout, checkpoint, 3);
   }
@@ -58,8 +58,13 @@ TEST_F(CheckpointFile, HoldsTheCnnAndItsDescription) {
   const Checkpoint read = read_checkpoint(path, describe_model(kCnn), model_layout(kCnn));
   EXPECT_EQ(read.model, written_.model);
   EXPECT_EQ(read.params, written_.params);
-  EXPECT_EQ(read.adam_m, written_.adam_m);
-  EXPECT_EQ(read.adam_v, written_.adam_v);
+  EXPECT_EQ(read.optimizer, "adam");
+  EXPECT_EQ(read.optimizer_steps, 19);
+  ASSERT_EQ(read.optimizer_state.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(read.optimizer_state[i].name, written_.optimizer_state[i].name);
+    EXPECT_EQ(read.optimizer_state[i].values, written_.optimizer_state[i].values);
+  }
   EXPECT_EQ(read.position.global_step, 19);
   EXPECT_EQ(parse_model(checkpoint_model(path)).kind, ModelKind::cnn);
 }

@@ -79,16 +79,23 @@ class Backend {
   // *first_index = the smaller of itself and the index of the first NaN or infinity among the n
   // values (unchanged if there is none). Does not wait.
   virtual void find_non_finite(const float* data, size_t n, uint64_t* first_index) = 0;
-  // ew::decide_step(*guard, policy, host_index), in the backend's order. Does not wait.
-  virtual void decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy,
-                           uint64_t host_index) = 0;
+  // partial_bits[b] = the bits of the double sum of squares of data's elements
+  // [b * ew::kNormBlock, (b + 1) * ew::kNormBlock) within n, added in an order fixed by the
+  // backend, for each of ew::norm_blocks(n) blocks (--clip-norm's global norm, summed by
+  // ew::norm_from_blocks). Does not wait.
+  virtual void block_sums_of_squares(const float* data, size_t n, int64_t* partial_bits) = 0;
+  // ew::decide_step(*guard, policy, host_index, agreement), in the backend's order. Does not
+  // wait.
+  virtual void decide_step(ew::StepGuard* guard, const ew::StepPolicy& policy, uint64_t host_index,
+                           const int64_t* agreement) = 0;
 
-  // Adam over n elements of the flat buffers (see ew::adam_update).
-  virtual void adam_update(float* params, const float* grads, float* m, float* v, size_t n,
-                           const ew::AdamStep& step) = 0;
+  // The optimizer's update of n elements (ew::apply_update): params, grads and each of `state`'s
+  // tensors point at the range's first element.
+  virtual void optimizer_update(float* params, const float* grads, ew::StateTensors state, size_t n,
+                                const ew::UpdateStep& step) = 0;
   // The same with guard->constants, if guard->apply (decide_step); otherwise nothing changes.
-  virtual void guarded_adam_update(float* params, const float* grads, float* m, float* v, size_t n,
-                                   const ew::StepGuard* guard) = 0;
+  virtual void guarded_optimizer_update(float* params, const float* grads, ew::StateTensors state,
+                                        size_t n, const ew::StepGuard* guard) = 0;
 
   // x[r, :] = images[indices[r], :] / 255 and y[r] = labels[indices[r]] for r < rows.
   virtual void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,

@@ -64,23 +64,4 @@ DPTRAIN_HD int argmax_row(const float* row, int cols) {
   return best;
 }
 
-// Per-step constants of Adam (Kingma & Ba 2015, Algorithm 1) with decoupled weight decay
-// (Loshchilov & Hutter 2019, as torch.optim.AdamW), computed once per step on the host:
-//   m <- b1 m + (1 - b1) g          v <- b2 v + (1 - b2) g^2
-//   p <- p (1 - lr wd) - (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-struct AdamStep {
-  float beta1;
-  float beta2;
-  float eps;
-  float decay;           // 1 - lr * weight_decay
-  float step_size;       // lr / (1 - beta1^t)
-  float inv_sqrt_bias2;  // 1 / sqrt(1 - beta2^t)
-};
-
-DPTRAIN_HD void adam_update(float& p, float g, float& m, float& v, const AdamStep& s) {
-  m = s.beta1 * m + (1.0f - s.beta1) * g;
-  v = s.beta2 * v + (1.0f - s.beta2) * g * g;
-  p = p * s.decay - s.step_size * m / (sqrtf(v) * s.inv_sqrt_bias2 + s.eps);
-}
-
 }  // namespace dptrain::ew

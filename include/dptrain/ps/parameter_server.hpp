@@ -7,7 +7,8 @@
 #include "dptrain/backend/cpu_backend.hpp"
 #include "dptrain/comm/world.hpp"
 #include "dptrain/model/model.hpp"
-#include "dptrain/optim/adam.hpp"
+#include "dptrain/optim/lr_schedule.hpp"
+#include "dptrain/optim/optimizer.hpp"
 #include "dptrain/ps/ps_plan.hpp"
 #include "dptrain/ps/staleness_gate.hpp"
 #include "dptrain/train/checkpoint.hpp"
@@ -18,12 +19,13 @@
 
 namespace dptrain {
 
-// A server rank: it holds one range of the parameters and Adam's state for it, on the CPU.
+// A server rank: it holds one range of the parameters and the optimizer's state for it, on the
+// CPU, and follows the run's learning-rate schedule (train/lr_plan.hpp) itself.
 // Synchronous: each step it waits for every worker's gradients, sums them in worker order (they
-// are scaled by 1 / global batch, so the sum is the mean), applies Adam and sends the range to
-// every worker. Asynchronous: it applies each worker's gradient as it arrives and answers under
-// the StalenessGate. It knows the schedule, so it stops when every worker has finished, with no
-// message left unmatched. Between steps and at epoch ends it joins the workers' stop agreements
+// are scaled by 1 / global batch, so the sum is the mean), applies the optimizer and sends the
+// range to every worker. Asynchronous: it applies each worker's gradient as it arrives and answers
+// under the StalenessGate. It knows the schedule, so it stops when every worker has finished, with
+// no message left unmatched. Between steps and at epoch ends it joins the workers' stop agreements
 // and checkpoints (StepSchedule). With --exact (synchronous only) the workers push int64
 // fixed-point gradients: the server joins the agreement on their scales each step
 // (FixedPointScales, the same on every rank), sums the integers, and turns its range of the sum
@@ -36,7 +38,7 @@ class ParameterServer {
   // Collective with PsWorkerUpdate::initialize: rank 0 makes the initial parameters, every rank
   // receives them, and each server keeps its range.
   void initialize(const Model& model, uint64_t seed);
-  // Collective with Trainer's resume: the server's range and Adam state from the checkpoint.
+  // Collective with Trainer's resume: the server's range and optimizer state from the checkpoint.
   void resume();
   // Serves every remaining epoch; after each, joins the workers' end-of-epoch report. Throws
   // StopRequested when the job agreed to stop.
@@ -54,7 +56,7 @@ class ParameterServer {
   size_t serve_asynchronous_epoch();
   int worker_rank(size_t worker) const;
   void send_ready_replies(std::vector<long>& pending);
-  // Adam on the server's range, unless the gradient is not finite (then abort or skip).
+  // The optimizer on the server's range, unless the gradient is not finite (then abort or skip).
   void apply(const float* gradient);
   void between_steps();
   void stop_if_agreed(const std::string& checkpoint_just_written);
@@ -74,7 +76,9 @@ class ParameterServer {
   TrainingPosition position_;
   CpuBackend cpu_{1};
   DeviceArray<float> params_;
-  Adam adam_;
+  Optimizer optimizer_;
+  ew::LrSchedule schedule_;
+  int64_t optimizer_steps_ = 0;               // updates applied since training began
   std::vector<DeviceArray<float>> incoming_;  // per worker
   std::vector<std::vector<float>> outgoing_;  // per worker, asynchronous replies in flight
   DeviceArray<float> sum_;

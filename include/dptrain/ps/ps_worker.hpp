@@ -18,7 +18,12 @@ struct PsWorkerOptions {
   size_t staleness = 0;
   SumType sums = SumType::f32;                            // SumType::i64 with --exact
   NonFinitePolicy on_nonfinite = NonFinitePolicy::abort;  // --exact: workers know it too
+  std::vector<std::string>
+      optimizer_state;  // the servers' (optimizer_state_names), for checkpoints
 };
+
+// The options `config` gives.
+PsWorkerOptions ps_worker_options(const TrainConfig& config);
 
 // A worker's side of parameter-server mode. Each step it pushes every server its range of the
 // gradients and pulls back the new parameters of that range, all messages non-blocking and in

@@ -18,10 +18,17 @@ struct TrainingPosition {
   double epoch_loss_sum = 0.0;  // the epoch's training loss so far, summed over its samples
 };
 
-// A checkpoint (README, "Checkpoints"): the model, Adam's moments and step count, the position in
-// training, and what is needed to continue exactly: the seed (the sampler's order is a pure
-// function of seed, epoch and step, and no other random state exists), the world size and global
-// batch, the micro-batch and --exact's scales, the model (describe_model) and the full
+// One of the optimizer's state tensors over all parameters (optimizer_state_names), laid out like
+// them: /optimizer/<name>/<tensor> in the file.
+struct OptimizerTensor {
+  std::string name;
+  std::vector<float> values;
+};
+
+// A checkpoint (README, "Checkpoints"): the model, the optimizer's state and step count, the
+// position in training, and what is needed to continue exactly: the seed (the sampler's order is a
+// pure function of seed, epoch and step, and no other random state exists), the world size and
+// global batch, the micro-batch and --exact's scales, the model (describe_model) and the full
 // configuration as JSON.
 struct Checkpoint {
   TrainingPosition position;
@@ -30,15 +37,15 @@ struct Checkpoint {
   uint64_t seed = 0;
   std::string model;
   std::string config_json;
-  int64_t adam_steps = 0;
+  std::string optimizer = "adam";  // optimizer_name; checkpoints from before the attribute: Adam
+  int64_t optimizer_steps = 0;     // the optimizer's t: steps whose update ran
   // --exact's fixed-point sums: whether the run had them, its micro-batch rows, and the scales'
   // exponents for the next step (FixedPointScales). Checkpoints from before --exact: not exact.
   bool exact = false;
   int micro_batch = 0;
   std::vector<int32_t> fixed_point_exponents;
   std::vector<float> params;
-  std::vector<float> adam_m;
-  std::vector<float> adam_v;
+  std::vector<OptimizerTensor> optimizer_state;
   std::string source;  // the file it was read from, when it was
 };
 

@@ -8,7 +8,8 @@
 #include "dptrain/backend/device_choice.hpp"
 #include "dptrain/comm/wire_format.hpp"
 #include "dptrain/model/model_spec.hpp"
-#include "dptrain/optim/adam.hpp"
+#include "dptrain/optim/lr_schedule.hpp"
+#include "dptrain/optim/optimizer.hpp"
 
 namespace dptrain {
 
@@ -17,6 +18,23 @@ enum class TrainMode { allreduce, ps };
 enum class NonFinitePolicy { abort, skip };
 // How the CPU path sums across ranks: one ring over all, or rings within hosts and across them.
 enum class AllreduceAlgorithm { ring, hierarchical };
+
+// How the learning rate follows the global batch (README, "Large global batches"): the peak
+// rate is --lr times 1, global batch / base batch (Goyal et al. 2017), or its square root.
+enum class LrScaling { none, linear, sqrt };
+
+// --lr-schedule and its options, in epochs (train/lr_plan.hpp turns them into steps). Unset
+// optionals were not given.
+struct LrScheduleOptions {
+  ew::ScheduleKind kind = ew::ScheduleKind::constant;
+  std::optional<double> decay_epochs;             // --lr-decay-epochs: cosine length, step period
+  std::optional<std::vector<double>> milestones;  // --lr-milestones: step's epochs
+  std::optional<double> decay_factor;             // --lr-decay-factor: step's gamma; 0.1
+  std::optional<double> warmup_epochs;            // --warmup-epochs
+  std::optional<int64_t> warmup_steps;            // --warmup-steps
+  LrScaling scaling = LrScaling::none;            // --lr-scaling
+  int base_batch = 32;                            // --lr-base-batch: the Keras reference's
+};
 
 // Everything `dptrain train` is told; the defaults are the reference run (the Keras MNIST MLP).
 struct TrainConfig {
@@ -27,7 +45,10 @@ struct TrainConfig {
   bool exact = false;  // --exact: fixed-point gradient sums, the same bits on any number of ranks
   ModelKind model = ModelKind::mlp;
   std::optional<std::vector<int>> hidden;  // --hidden, the MLP's; kDefaultHidden when unset
-  AdamOptions adam;
+  OptimizerOptions optimizer;              // --optimizer, --lr and the rule's hyperparameters
+  LrScheduleOptions lr;
+  std::optional<float> clip_norm;  // --clip-norm: the global L2 norm the gradients are cut to
+  bool shard_optimizer = false;    // --shard-optimizer: ZeRO-1
   uint64_t seed = 0;
   int blas_threads = 0;  // per rank; 0 = cores of the node / ranks on the node
   int eval_batch_size = 1000;
@@ -70,6 +91,10 @@ inline int micro_batch_rows(const TrainConfig& config) {
 
 // The network the configuration names.
 ModelSpec model_spec(const TrainConfig& config);
+
+// As the command line spells them.
+const char* lr_schedule_name(ew::ScheduleKind kind);
+const char* lr_scaling_name(LrScaling scaling);
 
 // The configuration as one line of JSON, recorded in checkpoints.
 std::string config_to_json(const TrainConfig& config);

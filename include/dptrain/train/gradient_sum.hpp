@@ -32,8 +32,10 @@ namespace dptrain {
 class GradientSum {
  public:
   // micro_batches: this rank's per step; micro_batches_per_step: all ranks' together (M).
+  // capacity: elements of the summed buffers, at least the parameters (a reduce-scatter over
+  // equal shards wants a padded buffer; the tail holds zeros).
   GradientSum(Backend& backend, const ParameterLayout& layout, size_t micro_batches,
-              size_t micro_batches_per_step, bool exact);
+              size_t micro_batches_per_step, bool exact, size_t capacity = 0);
   // Its listener refers to it: it stays where it was made.
   GradientSum(const GradientSum&) = delete;
   GradientSum& operator=(const GradientSum&) = delete;

@@ -41,6 +41,17 @@ struct PsMetrics {
 struct AllreduceMetrics {
   size_t collectives_per_step = 0;
   size_t bytes_per_step = 0;
+  size_t optimizer_state_bytes = 0;  // this rank's: all of it, or its shard's (--shard-optimizer)
+  bool sharded = false;              // --shard-optimizer: reduce-scatter and all-gather
+  // Bytes this rank sent per step, counted by the transport where it can (the MPI ring).
+  std::optional<double> sent_bytes_per_step;
+};
+
+// --clip-norm: the global L2 norm of the summed gradients over the epoch's applied steps.
+struct GradNormMetrics {
+  double mean = 0.0;
+  double last = 0.0;
+  size_t clipped_steps = 0;  // whose gradients were scaled down
 };
 
 struct EpochMetrics {
@@ -52,6 +63,8 @@ struct EpochMetrics {
   size_t recomputed_steps = 0;
   size_t samples = 0;       // trained by this process this epoch, over all ranks
   double train_loss = 0.0;  // mean over the epoch's samples
+  double lr = 0.0;          // the learning rate of the epoch's last step (the schedule's)
+  std::optional<GradNormMetrics> grad_norm;
   Evaluation test;
   double train_seconds = 0.0;
   double epoch_seconds = 0.0;       // training and evaluation
@@ -119,6 +132,7 @@ class Trainer {
   const std::string& data_set() const { return data_set_; }  // MnistH5Reader::data_set
   std::vector<float> parameters() const;  // a host copy of the flat parameter buffer
   const std::string& resumed_from() const { return resumed_from_; }
+  const ew::LrSchedule& lr_schedule() const { return lr_schedule_; }
 
  private:
   Trainer(const TrainConfig& config, const World& world, const World& everyone,
@@ -143,6 +157,7 @@ class Trainer {
   double local_epoch_loss();
 
   TrainConfig config_;
+  ew::LrSchedule lr_schedule_;
   const World& world_;     // the replicas
   const World& everyone_;  // every rank of the job (servers too)
   ParameterUpdate& update_;
