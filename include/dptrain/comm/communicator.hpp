@@ -76,7 +76,9 @@ class Communicator {
 
   // ZeRO-1's halves of allreduce(), over the shards of comm/shards.hpp (same count on every
   // rank; `buffer` holds at least padded_shard_count(count, size()) elements, the tail beyond
-  // `count` ignored). Together they put on the wire what one allreduce() does.
+  // `count` ignored: NCCL sums and gathers it along, so it holds nothing to keep). Together they
+  // put on the wire what one allreduce() does (the MPI ring exactly, unnarrowed; NCCL moves the
+  // padding too).
   // After reduce_scatter, elements shard_of(count, size(), rank()) of buffer hold the sum over
   // ranks (f32 or i64 sums, exact for i64); the rest of the buffer is unspecified.
   virtual void reduce_scatter(SumBuffer /*buffer*/) {
