@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <stdexcept>
 
 #include "dptrain/comm/mpi_check.hpp"
 #include "dptrain/comm/watchdog.hpp"
@@ -65,6 +66,21 @@ void MpiCommunicator::allreduce_max(float* data, size_t count) {
     hierarchical_->max(data, count);
   else
     ring_.max(data, count);
+}
+
+void MpiCommunicator::reduce_scatter(SumBuffer buffer) {
+  if (hierarchical_) throw std::invalid_argument("--shard-optimizer needs --allreduce ring");
+  ring_.reduce_scatter(buffer);
+}
+
+void MpiCommunicator::allgather(float* data, size_t count) {
+  if (hierarchical_) throw std::invalid_argument("--shard-optimizer needs --allreduce ring");
+  ring_.allgather(data, count);
+}
+
+std::optional<uint64_t> MpiCommunicator::bytes_sent() const {
+  if (hierarchical_) return std::nullopt;
+  return ring_.bytes_sent();
 }
 
 size_t MpiCommunicator::wire_bytes(SumType type, size_t count) const {

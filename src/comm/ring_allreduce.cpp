@@ -99,6 +99,26 @@ size_t RingAllreduce::chunk_begin(size_t count, int chunk) const {
   return count * static_cast<size_t>(chunk) / static_cast<size_t>(size_);
 }
 
+ShardRange RingAllreduce::chunk_range(const Job& job, int c) const {
+  if (job.part == Part::allreduce) {
+    const size_t begin = chunk_begin(job.count, c);
+    return {begin, chunk_begin(job.count, c + 1) - begin};
+  }
+  // The reduce-scatter leaves rank r with ring chunk r + 1 (post_step): calling that chunk
+  // shard r leaves each rank with its own shard, and the allgather then starts from it.
+  return shard_of(job.count, size_, chunk(c - 1));
+}
+
+size_t RingAllreduce::largest_shard_words(size_t bytes) const {
+  size_t words = 0;
+  for (const size_t element : {sizeof(float), sizeof(int64_t)}) {
+    const size_t count = bytes / element;
+    const size_t largest = std::min(count, shard_stride(count, size_));
+    words = std::max(words, (largest * element + sizeof(uint64_t) - 1) / sizeof(uint64_t));
+  }
+  return words;
+}
+
 void RingAllreduce::reserve(size_t bytes, size_t queued) {
   const std::lock_guard lock(mutex_);
   make_room(bytes, queued);
@@ -107,19 +127,23 @@ void RingAllreduce::reserve(size_t bytes, size_t queued) {
 void RingAllreduce::make_room(size_t bytes, size_t queued) {
   const size_t ranks = static_cast<size_t>(size_);
   // The largest chunk of `bytes` in elements of 4 bytes or more, in 8-byte words, plus one for
-  // the rounding of the split.
-  const size_t words = (bytes + ranks - 1) / ranks / sizeof(uint64_t) + 1;
+  // the rounding of the split; or the largest shard, which its alignment may make larger (by
+  // less than kShardAlignment elements), so that the halves allocate nothing after reserve().
+  const size_t words =
+      std::max((bytes + ranks - 1) / ranks / sizeof(uint64_t) + 1, largest_shard_words(bytes));
   // Recursive doubling receives a whole buffer, up to doubling_up_to_ bytes.
   const size_t doubling_words = std::min(bytes, doubling_up_to_) / sizeof(uint64_t) + 1;
-  // A slot holds the message of the largest chunk of float elements, in whole 8-byte words.
+  // A slot holds the message of the largest chunk or shard of float elements, in whole 8-byte
+  // words.
+  const size_t floats = bytes / sizeof(float);
+  const size_t largest_floats =
+      std::max((floats + ranks - 1) / ranks + 1, std::min(floats, shard_stride(floats, size_)));
   const size_t slot_words =
       codec_.format() == WireFormat::fp32
           ? 0
-          : (codec_.message_bytes((bytes / sizeof(float) + ranks - 1) / ranks + 1) +
-             sizeof(uint64_t) - 1) /
-                sizeof(uint64_t);
-  const bool grows =
-      scratch_.size() < std::max(words, doubling_words) || slot_bytes_ < slot_words * sizeof(uint64_t);
+          : (codec_.message_bytes(largest_floats) + sizeof(uint64_t) - 1) / sizeof(uint64_t);
+  const bool grows = scratch_.size() < std::max(words, doubling_words) ||
+                     slot_bytes_ < slot_words * sizeof(uint64_t);
   // Messages in flight are received into the scratch and the slots: moving them would corrupt
   // memory, so a sum larger than reserve() allowed for may not start while others are.
   if (grows && posted_)
@@ -135,34 +159,38 @@ void RingAllreduce::make_room(size_t bytes, size_t queued) {
   if (queue_.capacity() < queued) queue_.reserve(queued);
 }
 
-void RingAllreduce::sum(SumBuffer buffer) {
+void RingAllreduce::run_now(const Job& job) {
   {
     const std::lock_guard lock(mutex_);
-    enqueue({buffer.data,
-             buffer.count,
-             buffer.type == SumType::f32 ? Reduction::sum_f32 : Reduction::sum_i64,
-             {},
-             false});
+    enqueue(job);
   }
   wait();
 }
 
+void RingAllreduce::sum(SumBuffer buffer) {
+  run_now({buffer.data, buffer.count, sum_of(buffer.type), {}, false});
+}
+
 void RingAllreduce::max(float* data, size_t count) {
-  {
-    const std::lock_guard lock(mutex_);
-    enqueue({data, count, Reduction::max_f32, {}, false});
-  }
-  wait();
+  run_now({data, count, Reduction::max_f32, {}, false});
+}
+
+void RingAllreduce::reduce_scatter(SumBuffer buffer) {
+  Job job{buffer.data, buffer.count, sum_of(buffer.type), {}, false};
+  job.part = Part::reduce_scatter;
+  run_now(job);
+}
+
+void RingAllreduce::allgather(float* data, size_t count) {
+  Job job{data, count, Reduction::copy_f32, {}, false};
+  job.part = Part::allgather;
+  run_now(job);
 }
 
 void RingAllreduce::start(SumBuffer buffer) {
   {
     const std::lock_guard lock(mutex_);
-    enqueue({buffer.data,
-             buffer.count,
-             buffer.type == SumType::f32 ? Reduction::sum_f32 : Reduction::sum_i64,
-             {},
-             true});
+    enqueue({buffer.data, buffer.count, sum_of(buffer.type), {}, true});
   }
   wake_.notify_one();
 }
@@ -177,8 +205,9 @@ void RingAllreduce::enqueue(const Job& job) {
   }
   make_room(job.count * element_bytes(job.reduction), queue_.size() + 1);
   queue_.push_back(job);
-  queue_.back().doubling =
-      !narrowed(job) && job.count * element_bytes(job.reduction) <= doubling_up_to_;
+  // The halves run the ring's steps, which doubling does not have.
+  queue_.back().doubling = job.part == Part::allreduce && !narrowed(job) &&
+                           job.count * element_bytes(job.reduction) <= doubling_up_to_;
   if (queue_head_ + 1 == queue_.size()) post_step();
 }
 
@@ -188,7 +217,14 @@ void RingAllreduce::post(void* send, size_t send_count, void* receive, size_t re
   const int left = (rank_ + size_ - 1) % size_;
   mpiCheck(MPI_Irecv(receive, as_count(receive_count), type, left, tag, comm_, &requests_[0]));
   mpiCheck(MPI_Isend(send, as_count(send_count), type, right, tag, comm_, &requests_[1]));
+  count_sent(send_count, type);
   posted_ = true;
+}
+
+void RingAllreduce::count_sent(size_t count, MPI_Datatype type) {
+  int type_bytes = 0;
+  mpiCheck(MPI_Type_size(type, &type_bytes));
+  bytes_sent_.fetch_add(count * static_cast<size_t>(type_bytes), std::memory_order_relaxed);
 }
 
 RingAllreduce::DoublingStep RingAllreduce::doubling_step(int step) const {
@@ -234,14 +270,17 @@ void RingAllreduce::post_step() {
       mpiCheck(MPI_Irecv(step.reduce ? static_cast<void*>(scratch_.data()) : job.data,
                          as_count(job.count), type, step.receive_from, kDoublingTag, comm_,
                          &requests_[0]));
-    if (step.send_to >= 0)
+    if (step.send_to >= 0) {
       mpiCheck(MPI_Isend(job.data, as_count(job.count), type, step.send_to, kDoublingTag, comm_,
                          &requests_[1]));
+      count_sent(job.count, type);
+    }
     posted_ = true;
     return;
   }
-  const bool reducing = step_ < size_ - 1;
-  const int s = reducing ? step_ : step_ - (size_ - 1);
+  const int step = ring_step(job);
+  const bool reducing = step < size_ - 1;
+  const int s = reducing ? step : step - (size_ - 1);
   // Reduce-scatter: after step s, rank r holds the reduction over s + 2 ranks of chunk r - s - 1;
   // after n - 1 steps it holds the full result of chunk r + 1. Allgather: pass the finished chunks
   // on.
@@ -250,10 +289,11 @@ void RingAllreduce::post_step() {
   const int tag = reducing ? kReduceScatterTag : kAllgatherTag;
   char* data = static_cast<char*>(job.data);
   const size_t bytes = element_bytes(job.reduction);
-  const size_t send_begin = chunk_begin(job.count, send);
-  const size_t receive_begin = chunk_begin(job.count, receive);
-  const size_t send_count = chunk_size(job.count, send);
-  const size_t receive_count = chunk_size(job.count, receive);
+  const ShardRange sent = chunk_range(job, send);
+  const ShardRange received = chunk_range(job, receive);
+  const size_t send_begin = sent.begin, send_count = sent.count;
+  const size_t receive_begin = received.begin, receive_count = received.count;
+  check_room(job, reducing, std::max(send_count, receive_count));
   if (!narrowed(job)) {
     void* receive_into = reducing ? static_cast<void*>(scratch_.data())
                                   : static_cast<void*>(data + receive_begin * bytes);
@@ -269,6 +309,14 @@ void RingAllreduce::post_step() {
   }
   post(slot(send), codec_.message_bytes(send_count), slot(reducing ? size_ : receive),
        codec_.message_bytes(receive_count), MPI_BYTE, tag);
+}
+
+void RingAllreduce::check_room(const Job& job, bool reducing, size_t chunk_elements) const {
+  const bool fits = narrowed(job) ? codec_.message_bytes(chunk_elements) <= slot_bytes_
+                                  : !reducing || chunk_elements * element_bytes(job.reduction) <=
+                                                     scratch_.size() * sizeof(uint64_t);
+  if (!fits)
+    throw std::logic_error("ring allreduce: a chunk larger than the room make_room() made");
 }
 
 void RingAllreduce::finish_step() {
@@ -288,10 +336,11 @@ void RingAllreduce::finish_step() {
 }
 
 void RingAllreduce::finish_ring_step(const Job& job) {
-  const bool reducing = step_ < size_ - 1;
-  const int receive = reducing ? chunk(rank_ - step_ - 1) : chunk(rank_ - (step_ - (size_ - 1)));
-  const size_t begin = chunk_begin(job.count, receive);
-  const size_t size = chunk_size(job.count, receive);
+  const int step = ring_step(job);
+  const bool reducing = step < size_ - 1;
+  const int receive = reducing ? chunk(rank_ - step - 1) : chunk(rank_ - (step - (size_ - 1)));
+  const ShardRange received = chunk_range(job, receive);
+  const size_t begin = received.begin, size = received.count;
   if (narrowed(job)) {
     float* target = static_cast<float*>(job.data) + begin;
     if (reducing)

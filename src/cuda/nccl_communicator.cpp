@@ -6,6 +6,7 @@
 #include "cuda_check.hpp"
 #include "cuda_handles.hpp"
 #include "dptrain/comm/mpi_check.hpp"
+#include "dptrain/comm/shards.hpp"
 #include "dptrain/comm/watchdog.hpp"
 #include "dptrain/core/backoff.hpp"
 #include "dptrain/cuda/cuda_api.hpp"
@@ -78,6 +79,27 @@ class NcclCommunicator final : public Communicator {
   void broadcast(float* data, size_t count, int root) override {
     ncclCheck(ncclBroadcast(data, data, count, ncclFloat, root, comm_, stream_));
     settle("ncclBroadcast", watchdog::timeout());
+  }
+
+  // ZeRO-1's halves, in place on the backend's stream. NCCL takes a full stride from every
+  // rank, so they run over the padded buffer (padded_shard_count): the padding is summed and
+  // gathered along, and holds nothing anyone reads. Rank r's shard is its stride-long block r,
+  // where NCCL's in-place forms put rank r's part.
+  void reduce_scatter(SumBuffer buffer) override {
+    const size_t stride = shard_stride(buffer.count, size_);
+    if (size_ == 1 || stride == 0) return;
+    const SumBuffer own = buffer.slice(static_cast<size_t>(rank_) * stride, stride);
+    ncclCheck(ncclReduceScatter(buffer.data, own.data, stride, nccl_type(buffer.type), ncclSum,
+                                comm_, stream_));
+    settle("ncclReduceScatter", watchdog::timeout());
+  }
+
+  void allgather(float* data, size_t count) override {
+    const size_t stride = shard_stride(count, size_);
+    if (size_ == 1 || stride == 0) return;
+    ncclCheck(ncclAllGather(data + static_cast<size_t>(rank_) * stride, data, stride, ncclFloat,
+                            comm_, stream_));
+    settle("ncclAllGather", watchdog::timeout());
   }
 
  private:

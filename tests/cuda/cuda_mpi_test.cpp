@@ -2,11 +2,13 @@
 // the reason, unless every rank has a GPU of its own.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
 
 #include "dptrain/comm/ring_allreduce.hpp"
+#include "dptrain/comm/shards.hpp"
 #include "dptrain/core/random.hpp"
 #include "dptrain/cuda/cuda_api.hpp"
 #include "mpi/data_parallel_checks.hpp"
@@ -99,6 +101,41 @@ TEST_F(OneGpuPerRank, NcclIntegerSumsAndMaximaMatchTheMpiRingBitForBit) {
   ring.max(maxima.data(), count);
   EXPECT_EQ(nccl_integers, integers);
   EXPECT_EQ(std::memcmp(nccl_maxima.data(), maxima.data(), count * sizeof(float)), 0);
+}
+
+// ZeRO-1's halves on NCCL, over the padded buffer: each rank's shard of the reduce-scatter, and
+// the whole all-gathered buffer, are the MPI ring's bits, for float sums exact in any order and
+// for --exact's integers.
+TEST_F(OneGpuPerRank, NcclReduceScatterAndAllgatherMatchTheMpiRingBitForBit) {
+  connect();
+  const int n = world_.size(), rank = world_.rank();
+  const size_t count = 50890;
+  const ShardRange own = shard_of(count, n, rank);
+  std::vector<float> floats(padded_shard_count(count, n), 0.0f);
+  std::vector<int64_t> integers(floats.size(), 0);
+  for (size_t i = 0; i < count; ++i) {
+    floats[i] = static_cast<float>((rank + 1) * static_cast<int>(i % 97));  // small integers
+    integers[i] = (int64_t{1} << 50) * (rank + 1) + static_cast<int64_t>(i);
+  }
+  const std::vector<float> nccl_floats = through_the_device<float>(
+      floats, [&](float* device) { nccl_->reduce_scatter(sum_buffer(device, count)); });
+  const std::vector<int64_t> nccl_integers = through_the_device<int64_t>(
+      integers, [&](int64_t* device) { nccl_->reduce_scatter(sum_buffer(device, count)); });
+  RingAllreduce ring(MPI_COMM_WORLD);
+  ring.reduce_scatter(sum_buffer(floats.data(), count));
+  ring.reduce_scatter(sum_buffer(integers.data(), count));
+  EXPECT_EQ(std::memcmp(nccl_floats.data() + own.begin, floats.data() + own.begin,
+                        own.count * sizeof(float)),
+            0);
+  EXPECT_TRUE(std::equal(nccl_integers.begin() + static_cast<std::ptrdiff_t>(own.begin),
+                         nccl_integers.begin() + static_cast<std::ptrdiff_t>(own.end()),
+                         integers.begin() + static_cast<std::ptrdiff_t>(own.begin)));
+  // From the ring's result, where only this rank's shard is the sum: every shard everywhere.
+  const std::vector<float> nccl_gathered =
+      through_the_device<float>(floats, [&](float* device) { nccl_->allgather(device, count); });
+  ring.allgather(floats.data(), count);
+  EXPECT_EQ(std::memcmp(nccl_gathered.data(), floats.data(), count * sizeof(float)), 0);
+  EXPECT_FALSE(nccl_->bytes_sent().has_value());
 }
 
 // --exact on GPUs: N GPUs of B rows and one GPU of N*B rows in micro-batches of B, bit for bit.

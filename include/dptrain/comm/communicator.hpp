@@ -2,6 +2,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace dptrain {
@@ -71,6 +73,26 @@ class Communicator {
 
   // data <- root's data on every rank.
   virtual void broadcast(float* data, size_t count, int root) = 0;
+
+  // ZeRO-1's halves of allreduce(), over the shards of comm/shards.hpp (same count on every
+  // rank; `buffer` holds at least padded_shard_count(count, size()) elements, the tail beyond
+  // `count` ignored: NCCL sums and gathers it along, so it holds nothing to keep). Together they
+  // put on the wire what one allreduce() does (the MPI ring exactly, unnarrowed; NCCL moves the
+  // padding too).
+  // After reduce_scatter, elements shard_of(count, size(), rank()) of buffer hold the sum over
+  // ranks (f32 or i64 sums, exact for i64); the rest of the buffer is unspecified.
+  virtual void reduce_scatter(SumBuffer /*buffer*/) {
+    throw std::logic_error(name() + " has no reduce_scatter");
+  }
+  // After allgather, every rank's shard of data (floats) is on every rank:
+  // data[shard_of(count, size(), r)] = rank r's values, for every r. Never narrowed (these are
+  // parameters, which must stay the same bits on every replica).
+  virtual void allgather(float* /*data*/, size_t /*count*/) {
+    throw std::logic_error(name() + " has no allgather");
+  }
+  // Bytes this rank has sent over the network through this communicator since construction,
+  // where it can count them (the MPI ring); std::nullopt otherwise.
+  virtual std::optional<uint64_t> bytes_sent() const { return std::nullopt; }
 
   // Whether allreduce() only queues work on the backend, without the host, so that a recording
   // of the step (Backend::record, a CUDA graph) can hold it: NCCL's collectives can be captured.

@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "dptrain/comm/communicator.hpp"
@@ -41,6 +42,12 @@ class MpiCommunicator final : public Communicator {
   void allreduce_max(float* data, size_t count) override;
   void broadcast(float* data, size_t count, int root) override;
   size_t wire_bytes(SumType type, size_t count) const override;
+  // The ring's halves; the hierarchical allreduce has none (std::invalid_argument).
+  void reduce_scatter(SumBuffer buffer) override;
+  void allgather(float* data, size_t count) override;
+  // The flat ring's messages (sums, maxima, halves), not the broadcast's, whose pattern is
+  // MPI's own; std::nullopt with the hierarchical allreduce, whose sums are not counted.
+  std::optional<uint64_t> bytes_sent() const override;
 
  private:
   MPI_Comm comm_;

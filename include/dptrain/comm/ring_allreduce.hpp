@@ -2,6 +2,7 @@
 
 #include <mpi.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "dptrain/comm/communicator.hpp"
+#include "dptrain/comm/shards.hpp"
 #include "dptrain/comm/wire_format.hpp"
 #include "dptrain/core/trace.hpp"
 
@@ -44,6 +46,11 @@ namespace dptrain {
 // calls, so a caller busy in a long computation stalls its sums: progress_in_background() moves
 // them on from a thread of the ring's own instead.
 //
+// ZeRO-1 runs the two halves apart (reduce_scatter, allgather): the same state machine, its
+// first n - 1 steps or its last n - 1, over the aligned shards of comm/shards.hpp instead of
+// the allreduce's chunks, numbered so that rank r's result is its own shard. The two halves
+// send exactly the bytes of one allreduce (bytes_sent counts them).
+//
 // Why not MPI_Allreduce: Open MPI 4.1 allocates memory on every call of MPI_Allreduce,
 // MPI_Iallreduce and the persistent MPIX_Allreduce_init (1, 10 and 2 allocations per call,
 // measured with a counting malloc on the 50,890 floats of the reference model), and the MPI
@@ -70,6 +77,16 @@ class RingAllreduce {
   // data <- the element-wise maximum over ranks, now.
   void max(float* data, size_t count);
 
+  // ZeRO-1's halves of sum(), now (Communicator::reduce_scatter and allgather say what they
+  // leave where). Always the ring, never recursive doubling: its steps do not split into halves.
+  // A narrowed float reduce-scatter narrows its partial sums as sum() does; the result stays
+  // float, on its owner only. The allgather is never narrowed.
+  void reduce_scatter(SumBuffer buffer);
+  void allgather(float* data, size_t count);
+
+  // Bytes of every message this rank has sent (every MPI_Isend), since construction.
+  uint64_t bytes_sent() const { return bytes_sent_.load(std::memory_order_relaxed); }
+
   // Started sums appear in a --trace as gradient buckets, each from its first message (sums run
   // one after another) to its result.
   void start(SumBuffer buffer);
@@ -79,8 +96,8 @@ class RingAllreduce {
   // Until every started sum is done.
   void wait();
 
-  // Allocates for reductions of up to `bytes`, up to `queued` of them started at once, so that
-  // no later call allocates.
+  // Allocates for reductions (and halves) of up to `bytes`, up to `queued` of them started at
+  // once, so that no later call allocates.
   void reserve(size_t bytes, size_t queued = 1);
 
   // Buffers of up to this many bytes take recursive doubling (default kDoublingUpTo); 0: none.
@@ -92,7 +109,10 @@ class RingAllreduce {
   static constexpr size_t kDoublingUpTo = 32 * 1024;
 
  private:
-  enum class Reduction { sum_f32, sum_i64, max_f32 };
+  // copy_f32: the allgather's floats, moved but never reduced.
+  enum class Reduction { sum_f32, sum_i64, max_f32, copy_f32 };
+  // Which steps of the ring a job runs: all of them, or one half over the shards.
+  enum class Part { allreduce, reduce_scatter, allgather };
   struct Job {
     void* data;
     size_t count;
@@ -101,16 +121,22 @@ class RingAllreduce {
     bool traced;
     trace::Clock::time_point finished = {};
     bool doubling = false;
+    Part part = Part::allreduce;
   };
   static size_t element_bytes(Reduction reduction);
+  static Reduction sum_of(SumType type) {
+    return type == SumType::f32 ? Reduction::sum_f32 : Reduction::sum_i64;
+  }
+  void run_now(const Job& job);  // enqueue and wait, as sum() does
   // Under mutex_:
   void enqueue(const Job& job);
   void make_room(size_t bytes, size_t queued);
   // Elements [begin, end) of chunk c when `count` elements are split among the ranks.
   size_t chunk_begin(size_t count, int chunk) const;
-  size_t chunk_size(size_t count, int chunk) const {
-    return chunk_begin(count, chunk + 1) - chunk_begin(count, chunk);
-  }
+  // Elements of the job's ring chunk c: the allreduce's chunk, or for the halves a shard.
+  ShardRange chunk_range(const Job& job, int c) const;
+  // The most 8-byte words one shard of a buffer of `bytes` takes, whatever its element type.
+  size_t largest_shard_words(size_t bytes) const;
   bool narrowed(const Job& job) const {
     return job.reduction == Reduction::sum_f32 && codec_.format() != WireFormat::fp32;
   }
@@ -121,6 +147,8 @@ class RingAllreduce {
   }
   void post(void* send, size_t send_count, void* receive, size_t receive_count, MPI_Datatype type,
             int tag);
+  // Adds a message just sent to bytes_sent_.
+  void count_sent(size_t count, MPI_Datatype type);
   int chunk(int c) const { return (c % size_ + size_) % size_; }
   // Recursive doubling's step `step` of this rank: whom it sends to and receives from (-1: no
   // one), and whether what comes in is added (else it is the result).
@@ -131,9 +159,20 @@ class RingAllreduce {
   };
   DoublingStep doubling_step(int step) const;
   int doubling_steps() const;
-  int steps(const Job& job) const { return job.doubling ? doubling_steps() : 2 * (size_ - 1); }
+  int steps(const Job& job) const {
+    if (job.doubling) return doubling_steps();
+    return job.part == Part::allreduce ? 2 * (size_ - 1) : size_ - 1;
+  }
+  // The ring step (0..n-2 reduce-scatter, n-1..2n-3 allgather) the job is at: an allgather on
+  // its own starts half-way.
+  int ring_step(const Job& job) const {
+    return job.part == Part::allgather ? step_ + (size_ - 1) : step_;
+  }
   // Adds `incoming` into elements [begin, begin + count) of the job's data.
   void reduce_into_job(const Job& job, size_t begin, size_t count, const void* incoming);
+  // Messages are received into the scratch and the slots, sized by make_room() for the largest
+  // chunk: one larger would be written past their end. Throws std::logic_error instead.
+  void check_room(const Job& job, bool reducing, size_t chunk_elements) const;
   // Posts the messages of the current step of the oldest started job.
   void post_step();
   // The current step's messages have arrived: reduces what came in, moves to the next step.
@@ -157,10 +196,12 @@ class RingAllreduce {
   int power_of_two_ = 1;    // the largest power of two <= size_
   std::vector<Job> queue_;  // started jobs, oldest at queue_head_
   size_t queue_head_ = 0;
-  int step_ = 0;  // of the oldest job: 0..n-2 reduce-scatter, n-1..2n-3 allgather
+  int step_ = 0;  // steps done of the oldest job (ring_step() says which of the ring's)
   bool posted_ = false;
   MPI_Request requests_[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
   size_t recorded_ = 0;  // jobs of the queue already in the trace
+  // Written under mutex_, read by bytes_sent() from any thread.
+  std::atomic<uint64_t> bytes_sent_{0};
 
   // The background thread, and what it shares with the caller under mutex_.
   std::mutex mutex_;
