@@ -301,6 +301,9 @@ void validate_clipping_and_sharding(const TrainConfig& config) {
   require(!(config.shard_optimizer && config.mode == TrainMode::ps),
           "--shard-optimizer is for --mode allreduce: parameter servers already hold the "
           "optimizer's state in shards (--ps-servers)");
+  require(!(config.shard_optimizer && config.bucket_kb.value_or(0) > 0),
+          "--shard-optimizer reduce-scatters the gradients after backward; --bucket-kb is for the "
+          "allreduce");
   require(!(config.shard_optimizer && config.allreduce == AllreduceAlgorithm::hierarchical),
           "--shard-optimizer needs --allreduce ring: the hierarchical allreduce has no "
           "reduce-scatter");

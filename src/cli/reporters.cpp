@@ -139,6 +139,12 @@ void ConsoleReporter::on_epoch_end(const EpochMetrics& m) {
     std::printf("  %zu step(s) skipped for non-finite gradients\n", m.skipped_steps);
   if (m.recomputed_steps > 0)
     std::printf("  %zu step(s) computed again with larger --exact scales\n", m.recomputed_steps);
+  if (m.allreduce && m.allreduce->sent_bytes_per_step)
+    std::printf(
+        "  exchange: %.0f bytes sent per step by this rank (counted); optimizer state: %zu "
+        "bytes on this rank%s\n",
+        *m.allreduce->sent_bytes_per_step, m.allreduce->optimizer_state_bytes,
+        m.allreduce->sharded ? " (its shard, --shard-optimizer)" : "");
   if (m.grad_norm)
     std::printf("  gradient norm: mean %.4g, last %.4g; %zu of %zu step(s) clipped (--clip-norm)\n",
                 m.grad_norm->mean, m.grad_norm->last, m.grad_norm->clipped_steps, m.steps_run);

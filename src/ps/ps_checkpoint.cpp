@@ -22,9 +22,7 @@ std::vector<RankRange> server_ranges(const World& world, const PsPlan& plan) {
 std::string save_ps_checkpoint(const World& world, const PsPlan& plan, Checkpoint checkpoint,
                                double local_loss, const ServerState& state,
                                const CheckpointPlace& place) {
-  double loss = local_loss;
-  world.sum({&loss, 1});
-  checkpoint.position.epoch_loss_sum = loss;
+  add_epoch_loss(world, checkpoint, local_loss);
   checkpoint.optimizer_steps =
       static_cast<int64_t>(world.max(static_cast<uint64_t>(state.optimizer_steps)));
   const size_t total = place.layout->total();

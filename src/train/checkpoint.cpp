@@ -312,6 +312,12 @@ void refuse_other_optimizer(const Checkpoint& checkpoint, const TrainConfig& con
 
 }  // namespace
 
+void add_epoch_loss(const World& everyone, Checkpoint& checkpoint, double local_loss) {
+  double loss = local_loss;
+  everyone.sum({&loss, 1});
+  checkpoint.position.epoch_loss_sum = loss;
+}
+
 Checkpoint checkpoint_header(const TrainConfig& config, const TrainingPosition& position,
                              int replicas, size_t global_batch, const std::string& model) {
   Checkpoint checkpoint;

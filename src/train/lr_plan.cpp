@@ -47,8 +47,7 @@ ew::LrSchedule lr_schedule(const TrainConfig& config, size_t global_batch, size_
       options.warmup_epochs ? epochs_to_steps(*options.warmup_epochs, steps_per_epoch) : 0);
   if (schedule.warmup_steps > total)
     throw InputError("the warm-up (" + std::to_string(schedule.warmup_steps) +
-                     " steps) is longer than the run (" + std::to_string(total) + " steps of " +
-                     std::to_string(config.epochs) + " epochs)");
+                     " steps) is longer than the run (" + std::to_string(total) + " steps)");
   if (options.kind == ew::ScheduleKind::cosine) {
     schedule.decay_steps = options.decay_epochs
                                ? epochs_to_steps(*options.decay_epochs, steps_per_epoch)

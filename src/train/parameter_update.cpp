@@ -10,6 +10,7 @@
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/log.hpp"
 #include "dptrain/core/trace.hpp"
+#include "dptrain/train/sharded_update.hpp"
 #include "dptrain/train/trainer.hpp"
 
 namespace dptrain {
@@ -30,6 +31,15 @@ std::string nonfinite_report(Backend& backend, const float* grads, size_t count,
   return nonfinite_message(step, where, check.policy);
 }
 
+std::optional<double> SentBytesPerStep::epoch(const Communicator& communicator, size_t steps_run) {
+  const std::optional<uint64_t> sent = communicator.bytes_sent();
+  if (!sent) return std::nullopt;
+  const uint64_t since = *sent - at_epoch_start_;
+  at_epoch_start_ = *sent;
+  if (steps_run == 0) return std::nullopt;
+  return static_cast<double>(since) / static_cast<double>(steps_run);
+}
+
 UpdateOptions update_options(const TrainConfig& config, const ParameterLayout* layout) {
   UpdateOptions options;
   options.optimizer = config.optimizer;
@@ -43,7 +53,7 @@ UpdateOptions update_options(const TrainConfig& config, const ParameterLayout* l
 std::unique_ptr<ParameterUpdate> make_allreduce_update(Communicator& communicator, Backend& backend,
                                                        size_t parameters,
                                                        const UpdateOptions& options, bool shard) {
-  if (shard) throw std::logic_error("--shard-optimizer is not built yet");
+  if (shard) return std::make_unique<ShardedUpdate>(communicator, backend, parameters, options);
   return std::make_unique<AllreduceUpdate>(communicator, backend, parameters, options);
 }
 
@@ -136,7 +146,7 @@ void AllreduceUpdate::end_epoch(EpochMetrics& metrics) {
   allreduce.collectives_per_step = exchange_.buckets() + (maxima_ > 0 ? 1 : 0);
   allreduce.bytes_per_step = communicator_.wire_bytes(sums_, parameters_) + maxima_ * sizeof(float);
   allreduce.optimizer_state_bytes = optimizer_.optimizer().state_bytes();
-  // SENT_BYTES
+  allreduce.sent_bytes_per_step = sent_.epoch(communicator_, metrics.steps_run);
   metrics.allreduce = allreduce;
   optimizer_.end_epoch(metrics);
 }
@@ -155,9 +165,7 @@ std::vector<T> download(Backend& backend, const T* data, size_t count) {
 std::string AllreduceUpdate::save_checkpoint(const World& everyone, Checkpoint checkpoint,
                                              double local_loss, const float* params,
                                              const CheckpointPlace& place) {
-  double loss = local_loss;
-  everyone.sum({&loss, 1});
-  checkpoint.position.epoch_loss_sum = loss;
+  add_epoch_loss(everyone, checkpoint, local_loss);
   std::string path;
   if (everyone.is_root()) {  // the replicas are identical: rank 0's state is everyone's
     Optimizer& optimizer = optimizer_.optimizer();

@@ -23,6 +23,9 @@ dptrain_expect(cli_resume_refuses_another_seed 2 "it was trained with --seed 0, 
                ${mpirun2} ${dptrain} train ${good_data} --epochs 2 --batch-size 8 --seed 5
                --checkpoint-dir ${checkpoints}/seed --resume)
 set_property(TEST cli_resume_refuses_another_seed APPEND PROPERTY FIXTURES_REQUIRED checkpoints)
+dptrain_resume(cli_resume_refuses_another_optimizer 2
+               "refusing to resume from '.*': it was trained with --optimizer adam, this run has --optimizer sgd$"
+               optimizer ${mpirun2} TRAIN --optimizer sgd --momentum 0.9)
 dptrain_expect(cli_resume_refuses_another_model 2
                "checkpoint '.*' holds model mlp 784-64-10, but this run builds mlp 784-32-10$"
                ${mpirun2} ${dptrain} train ${good_data} --epochs 2 --batch-size 8 --hidden 32
@@ -80,6 +83,26 @@ add_test(NAME cli_resume_is_bitwise_exact
                  ${mpirun2} ${dptrain} train ${good_data} --batch-size 8 --progress off)
 set_tests_properties(cli_resume_is_bitwise_exact PROPERTIES FIXTURES_REQUIRED cli_files
                      LABELS cli TIMEOUT 120 ENVIRONMENT "${DPTRAIN_TEST_ENV}")
+# Resume continues the learning-rate schedule exactly: from step 20 of a 48-step warm-up (1.5
+# epochs of 32 steps), with clipping.
+add_test(NAME cli_resume_mid_warmup_is_bitwise_exact
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/resume_equivalence.sh
+                 ${CMAKE_CURRENT_BINARY_DIR}/resume_mid_warmup --from-step 20 --
+                 ${mpirun2} ${dptrain} train ${good_data} --batch-size 8 --progress off
+                 --lr-scaling linear --warmup-epochs 1.5 --lr-schedule cosine --clip-norm 0.5)
+# ZeRO-1: one checkpoint in the usual format, from the shards; with --exact, resumed by 4 ranks
+# of half the rows (the same global batch and micro-batch) it ends as the 2 ranks straight do.
+add_test(NAME cli_sharded_resume_on_another_world_size_is_bitwise_exact
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/resume_equivalence.sh
+                 ${CMAKE_CURRENT_BINARY_DIR}/sharded_resume --
+                 ${mpirun2} ${dptrain} train ${good_data} --batch-size 8 --micro-batch 4 --exact
+                 --shard-optimizer --progress off
+                 --resume-with ${DPTRAIN_MPIEXEC} -np 4 ${dptrain} train ${good_data}
+                 --batch-size 4 --exact --shard-optimizer --progress off)
+set_tests_properties(cli_resume_mid_warmup_is_bitwise_exact
+                     cli_sharded_resume_on_another_world_size_is_bitwise_exact
+                     PROPERTIES FIXTURES_REQUIRED cli_files LABELS cli TIMEOUT 120
+                     ENVIRONMENT "${DPTRAIN_TEST_ENV}")
 # The same for the CNN, whose checkpoint then evaluates as the CNN.
 add_test(NAME cli_resume_is_bitwise_exact_cnn
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/resume_equivalence.sh

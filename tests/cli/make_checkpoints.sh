@@ -12,7 +12,7 @@ shift 3
 rm -rf "$dir" && mkdir -p "$dir"
 "$@" -np 2 "$dptrain" train --data "$data" --epochs 1 --batch-size 8 --checkpoint-every 10 \
   --keep-checkpoints 2 --checkpoint-dir "$dir/good" --progress off >"$dir/good.log"
-for case in resize seed model cnn world to-exact; do cp -r "$dir/good" "$dir/$case"; done
+for case in resize seed model cnn world to-exact optimizer; do cp -r "$dir/good" "$dir/$case"; done
 "$@" -np 2 "$dptrain" train --data "$data" --epochs 1 --batch-size 8 --exact \
   --checkpoint-dir "$dir/exact" --progress off >"$dir/exact.log"
 for case in to-float resized micro; do cp -r "$dir/exact" "$dir/exact-$case"; done

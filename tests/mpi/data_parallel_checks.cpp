@@ -6,8 +6,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 
+#include "dptrain/comm/shards.hpp"
 #include "dptrain/core/error.hpp"
 #include "mpi/shared_files.hpp"
 #include "support/numeric_checks.hpp"
@@ -30,45 +32,51 @@ std::vector<T> to_host(Backend& backend, const T* data, size_t count) {
   return host;
 }
 
-// An allreduce update that keeps what its first step saw: each rank's own gradients before the
-// exchange, and the summed gradients after it.
+// An allreduce update (sharded or not, as the configuration says) that keeps what its first
+// step saw: each rank's own gradients before the exchange, and the summed gradients after it
+// (with --shard-optimizer only this rank's shard of them is summed).
 class FirstStepRecorder final : public ParameterUpdate {
  public:
-  FirstStepRecorder(Communicator& communicator, Backend& backend, size_t parameters,
-                    const UpdateOptions& options)
-      : backend_(backend), inner_(communicator, backend, parameters, options) {}
+  FirstStepRecorder(Communicator& communicator, Backend& backend, const TrainConfig& config)
+      : backend_(backend),
+        inner_(make_allreduce_update(communicator, backend,
+                                     model_layout(model_spec(config)).total(),
+                                     update_options(config, nullptr), config.shard_optimizer)) {}
 
-  std::string name() const override { return inner_.name(); }
+  std::string name() const override { return inner_->name(); }
   float gradient_scale(size_t local_batch, size_t global_batch) const override {
-    return inner_.gradient_scale(local_batch, global_batch);
+    return inner_->gradient_scale(local_batch, global_batch);
   }
-  void set_schedule(const ew::LrSchedule& schedule) override { inner_.set_schedule(schedule); }
+  size_t buffer_elements(size_t parameters) const override {
+    return inner_->buffer_elements(parameters);
+  }
+  void set_schedule(const ew::LrSchedule& schedule) override { inner_->set_schedule(schedule); }
   void initialize(float* params, const Model& model, uint64_t seed) override {
-    inner_.initialize(params, model, seed);
+    inner_->initialize(params, model, seed);
   }
   GradientsReady* begin_backward(SumBuffer local_sum) override {
-    return inner_.begin_backward(local_sum);
+    return inner_->begin_backward(local_sum);
   }
   StepOutcome apply(float* params, GradientSum& sum, int64_t step) override {
     const bool first = local.empty();
     if (first) local = to_host(backend_, sum.gradients(), sum.parameters());
-    const StepOutcome outcome = inner_.apply(params, sum, step);
+    const StepOutcome outcome = inner_->apply(params, sum, step);
     if (first) summed = to_host(backend_, sum.gradients(), sum.parameters());
     return outcome;
   }
   std::string save_checkpoint(const World& everyone, Checkpoint checkpoint, double loss,
                               const float* params, const CheckpointPlace& place) override {
-    return inner_.save_checkpoint(everyone, std::move(checkpoint), loss, params, place);
+    return inner_->save_checkpoint(everyone, std::move(checkpoint), loss, params, place);
   }
   void restore(float* params, const Checkpoint& checkpoint) override {
-    inner_.restore(params, checkpoint);
+    inner_->restore(params, checkpoint);
   }
 
   std::vector<float> local, summed;
 
  private:
   Backend& backend_;
-  AllreduceUpdate inner_;
+  std::unique_ptr<ParameterUpdate> inner_;
 };
 
 // The first step's recorded gradients on the ranks of `comm`.
@@ -78,9 +86,7 @@ struct FirstStep {
 
 FirstStep record_first_step(const TrainConfig& config, MPI_Comm comm, TestDevice device) {
   TrainerRig rig(config, comm, device);  // for its backend and communicator
-  FirstStepRecorder recorder(*rig.communicator, *rig.backend,
-                             model_layout(model_spec(config)).total(),
-                             update_options(config, nullptr));
+  FirstStepRecorder recorder(*rig.communicator, *rig.backend, config);
   const std::unique_ptr<Trainer> trainer =
       Trainer::create(config, rig.world, recorder, *rig.backend);
   trainer->begin_epoch(1);
@@ -255,6 +261,33 @@ void expect_first_step_sums_within_the_summation_bound(TestDevice device, ModelK
     nonzero += magnitudes[i] > 0.0;
   }
   EXPECT_GT(nonzero, magnitudes.size() / 2);  // the check compared real gradients
+}
+
+void expect_sharded_first_step_sums_within_the_summation_bound(TestDevice device) {
+  int world_size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+  TrainConfig config;
+  config.data_path = shared_synthetic_file(500, 100, 5);
+  config.hidden = std::vector<int>{32, 16};
+  config.batch_size = 16;
+  config.seed = 9;
+  const FirstStep whole = record_first_step(config, MPI_COMM_WORLD, device);
+  config.shard_optimizer = true;
+  const FirstStep sharded = record_first_step(config, MPI_COMM_WORLD, device);
+  ASSERT_TRUE(same_bits(sharded.local, whole.local)) << "the same local gradients";
+  std::vector<double> magnitudes(whole.local.size());
+  for (size_t i = 0; i < magnitudes.size(); ++i)
+    magnitudes[i] = std::abs(static_cast<double>(whole.local[i]));
+  MPI_Allreduce(MPI_IN_PLACE, magnitudes.data(), static_cast<int>(magnitudes.size()), MPI_DOUBLE,
+                MPI_SUM, MPI_COMM_WORLD);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const ShardRange shard = shard_of(whole.local.size(), world_size, rank);
+  const double bound_factor = 2.0 * float_gamma(world_size - 1);
+  for (size_t i = shard.begin; i < shard.end(); ++i)
+    ASSERT_LE(std::abs(static_cast<double>(sharded.summed[i]) - whole.summed[i]),
+              bound_factor * magnitudes[i])
+        << "element " << i << " of rank " << rank << "'s shard on " << world_size << " ranks";
 }
 
 void expect_replicas_bitwise_equal_after_training(TestDevice device, size_t bucket_kb, bool exact) {

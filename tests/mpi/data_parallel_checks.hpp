@@ -28,6 +28,11 @@ void expect_exact_n_ranks_match_one_rank(TestDevice device, const ExactCase& exa
 // within 2 gamma(N-1) * sum |terms|, element by element, with sum |terms| taken in double.
 void expect_first_step_sums_within_the_summation_bound(TestDevice device, ModelKind model);
 
+// --shard-optimizer's reduce-scatter adds the same N terms as the allreduce, in another order
+// where the shards' boundaries differ from the ring's chunks: each rank's shard of the first
+// step's summed gradients is within the same 2 gamma(N-1) * sum |terms| of the allreduce's.
+void expect_sharded_first_step_sums_within_the_summation_bound(TestDevice device);
+
 // After two epochs, every rank's parameters equal rank 0's bit for bit, and training helped.
 void expect_replicas_bitwise_equal_after_training(TestDevice device, size_t bucket_kb = 0,
                                                   bool exact = false);

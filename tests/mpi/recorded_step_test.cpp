@@ -17,9 +17,8 @@ namespace {
 
 struct ReplayRig {
   explicit ReplayRig(const TrainConfig& config) : world(MPI_COMM_SELF) {
-    update = std::make_unique<AllreduceUpdate>(communicator, backend,
-                                               model_layout(model_spec(config)).total(),
-                                               update_options(config, nullptr));
+    update = make_allreduce_update(communicator, backend, model_layout(model_spec(config)).total(),
+                                   update_options(config, nullptr), config.shard_optimizer);
     trainer = Trainer::create(config, world, *update, backend);
   }
 
@@ -34,7 +33,7 @@ struct ReplayRig {
   testing::ReplayingBackend backend;
   testing::AloneCommunicator communicator;
   World world;
-  std::unique_ptr<AllreduceUpdate> update;
+  std::unique_ptr<ParameterUpdate> update;
   std::unique_ptr<Trainer> trainer;
 };
 
@@ -78,6 +77,28 @@ TEST(RecordedStep, ReplaysTrainAsLaunchedStepsWithTheCnn) {
   TrainConfig config = testing::small_config();
   config.model = ModelKind::cnn;
   config.data_path = testing::shared_synthetic_file(200, 50, 9);
+  expect_replayed_equals_launched(config);
+}
+
+// The schedule's rate and the clipping factor are decided on the device each step: a replayed
+// step follows the warm-up and the cosine, and clips, as launched steps do.
+TEST(RecordedStep, ReplaysFollowTheScheduleAndClipWithSgd) {
+  TrainConfig config = testing::small_config();
+  config.optimizer.kind = OptimizerKind::sgd;
+  config.optimizer.lr = 0.05f;
+  config.optimizer.momentum = 0.9f;
+  config.lr.kind = ew::ScheduleKind::cosine;
+  config.lr.warmup_steps = 30;
+  config.clip_norm = 0.1f;
+  expect_replayed_equals_launched(config);
+}
+
+// ZeRO-1's step on one rank: the agreement reset by a copy, the shard's update, the halves of
+// the exchange; all of it replays.
+TEST(RecordedStep, ReplaysShardedSteps) {
+  TrainConfig config = testing::small_config();
+  config.shard_optimizer = true;
+  config.clip_norm = 0.1f;
   expect_replayed_equals_launched(config);
 }
 

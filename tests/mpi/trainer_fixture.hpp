@@ -31,9 +31,9 @@ struct TrainerRig {
       throw std::logic_error("a CUDA test in a build without the CUDA backend");
 #endif
     }
-    update = std::make_unique<AllreduceUpdate>(*communicator, *backend,
-                                               model_layout(model_spec(config)).total(),
-                                               update_options(config, nullptr));
+    update =
+        make_allreduce_update(*communicator, *backend, model_layout(model_spec(config)).total(),
+                              update_options(config, nullptr), config.shard_optimizer);
     trainer = Trainer::create(config, world, *update, *backend);
   }
 

@@ -177,6 +177,8 @@ class AloneCommunicator final : public Communicator {
   int rank() const override { return 0; }
   int size() const override { return 1; }
   void allreduce(SumBuffer /*buffer*/) override {}
+  void reduce_scatter(SumBuffer /*buffer*/) override {}
+  void allgather(float* /*data*/, size_t /*count*/) override {}
   void allreduce_max(float* /*data*/, size_t /*count*/) override {}
   void broadcast(float* /*data*/, size_t /*count*/, int /*root*/) override {}
   bool recordable() const override { return true; }

@@ -75,6 +75,10 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
 Checkpoint checkpoint_header(const TrainConfig& config, const TrainingPosition& position,
                              int replicas, size_t global_batch, const std::string& model);
 
+// Collective over the whole job: the checkpoint's epoch loss is the sum of every rank's
+// `local_loss`.
+void add_epoch_loss(const World& everyone, Checkpoint& checkpoint, double local_loss);
+
 // Collective: rank 0's path, on every rank.
 std::string share_path(const World& world, std::string path);
 

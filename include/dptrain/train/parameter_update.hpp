@@ -89,6 +89,17 @@ class ParameterUpdate {
 std::string nonfinite_report(Backend& backend, const float* grads, size_t count, int64_t step,
                              const NonFiniteCheck& check, size_t layout_offset = 0);
 
+// The bytes a communicator's transport sent per step over an epoch, where it counts them
+// (Communicator::bytes_sent).
+class SentBytesPerStep {
+ public:
+  // At an epoch's end: the bytes since the last call over the epoch's steps run.
+  std::optional<double> epoch(const Communicator& communicator, size_t steps_run);
+
+ private:
+  uint64_t at_epoch_start_ = 0;
+};
+
 // How allreduce mode updates: the optimizer, what to do about a non-finite gradient, the
 // buckets, what the ranks sum (SumType::i64 with --exact, GradientSum::local_sum) and
 // --clip-norm (0: none).
@@ -147,7 +158,7 @@ class AllreduceUpdate final : public ParameterUpdate {
   DeviceArray<int64_t> agreement_;  // --clip-norm: the norm's blocks
   bool report_every_step_;
   size_t maxima_ = 0;  // --exact: floats of the scales' max collective per step
-  uint64_t sent_at_epoch_start_ = 0;
+  SentBytesPerStep sent_;
 };
 
 // Allreduce mode's update: AllreduceUpdate, or with `shard` (--shard-optimizer) ShardedUpdate.
