@@ -184,6 +184,27 @@ TEST_F(OneGpuPerRank, CudaGraphStepsTrainAsLaunchedStepsBitForBit) {
   }
 }
 
+// ZeRO-1 on GPUs: NCCL's reduce-scatter and all-gather, the agreement in an int64 sum, the shard's
+// update on the device. With --exact and clipping, bitwise the unsharded run; and its steps
+// replayed as a CUDA graph bitwise the launched ones, in float.
+TEST_F(OneGpuPerRank, ShardedStepsMatchTheUnshardedAndReplayAsLaunched) {
+  TrainConfig config = testing::small_config();
+  config.exact = true;
+  config.clip_norm = 0.05f;
+  const auto train = [](TrainConfig c, bool shard) {
+    c.shard_optimizer = shard;
+    testing::TrainerRig rig(c, MPI_COMM_WORLD, testing::TestDevice::cuda);
+    rig.train_steps(rig.trainer->sampler().steps_per_epoch() + 7);
+    return rig.trainer->parameters();
+  };
+  EXPECT_TRUE(testing::same_bits(train(config, true), train(config, false))) << "--exact";
+  config.exact = false;
+  config.cuda_graph = false;
+  const std::vector<float> launched = train(config, true);
+  config.cuda_graph = true;
+  EXPECT_TRUE(testing::same_bits(train(config, true), launched)) << "--cuda-graph";
+}
+
 TEST_F(OneGpuPerRank, ReplicasStayBitwiseIdentical) {
   testing::expect_replicas_bitwise_equal_after_training(testing::TestDevice::cuda);
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <memory>
 
 #include "dptrain/backend/cpu_backend.hpp"
@@ -90,10 +91,13 @@ class ParameterServerTest : public ::testing::Test {
 // micro-batches in order, and run the same Adam element by element: without --exact they must
 // train exactly like one rank of 3 x 16 rows in micro-batches of 16, bit for bit. With --exact,
 // the same for the integer sums, in whatever order the messages come.
-void expect_servers_match_one_rank(ParameterServerTest& test, bool exact) {
+// `adjust` may change the optimizer and its schedule: servers follow the schedule themselves.
+void expect_servers_match_one_rank(ParameterServerTest& test, bool exact,
+                                   const std::function<void(TrainConfig&)>& adjust = {}) {
   TrainConfig ps_config = test.config(false);
   ps_config.epochs = 2;  // 41 steps of 3 x 16 rows each, and the reshuffle
   ps_config.exact = exact;
+  if (adjust) adjust(ps_config);
   std::vector<float> via_servers;
   const std::vector<EpochMetrics> metrics = test.train_with_servers(ps_config, &via_servers);
   test.expect_no_message_left();
@@ -129,6 +133,19 @@ TEST_F(ParameterServerTest, SynchronousServersTrainLikeOneRankInMicroBatches) {
 
 TEST_F(ParameterServerTest, ExactSynchronousServersTrainLikeOneRankInMicroBatches) {
   expect_servers_match_one_rank(*this, /*exact=*/true);
+}
+
+// SGD with momentum on a scaled, warmed-up cosine schedule: the servers' host-made constants
+// are the allreduce's device-made ones, bit for bit.
+TEST_F(ParameterServerTest, SynchronousServersFollowTheScheduleLikeOneRank) {
+  expect_servers_match_one_rank(*this, /*exact=*/false, [](TrainConfig& config) {
+    config.optimizer.kind = OptimizerKind::sgd;
+    config.optimizer.lr = 0.02f;
+    config.optimizer.momentum = 0.9f;
+    config.lr.scaling = LrScaling::linear;
+    config.lr.warmup_epochs = 0.5;
+    config.lr.kind = ew::ScheduleKind::cosine;
+  });
 }
 
 TEST_F(ParameterServerTest, AsynchronousServersKeepTheStalenessBound) {

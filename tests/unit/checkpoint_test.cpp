@@ -119,5 +119,50 @@ TEST_F(CheckpointFile, ReadsCheckpointsFromBeforeExactSumsAsFloatSummed) {
   EXPECT_TRUE(read.fixed_point_exponents.empty());
 }
 
+// Checkpoints from before the optimizer seam recorded Adam's step count as adam_steps and no
+// optimizer: they read as Adam's, with m and v.
+TEST_F(CheckpointFile, ReadsCheckpointsFromBeforeTheOptimizerSeamAsAdams) {
+  const std::string path = write(kMlp);
+  {
+    const h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+    ASSERT_TRUE(file.valid());
+    for (const char* name : {"optimizer", "optimizer_state", "optimizer_steps"})
+      ASSERT_GE(H5Adelete(file.get(), name), 0) << name;
+    h5::write_attribute(file.get(), "adam_steps", int64_t{23});
+  }
+  const Checkpoint read = read_checkpoint(path, describe_model(kMlp), model_layout(kMlp));
+  EXPECT_EQ(read.optimizer, "adam");
+  EXPECT_EQ(read.optimizer_steps, 23);
+  ASSERT_EQ(read.optimizer_state.size(), 2u);
+  EXPECT_EQ(read.optimizer_state[0].values, written_.optimizer_state[0].values);
+  EXPECT_EQ(read.optimizer_state[1].values, written_.optimizer_state[1].values);
+}
+
+// SGD with momentum keeps one state tensor, plain SGD none: both round-trip by name.
+TEST_F(CheckpointFile, KeepsAnyOptimizersNamedState) {
+  const ParameterLayout layout = model_layout(kMlp);
+  for (const bool momentum : {true, false}) {
+    Checkpoint checkpoint;
+    checkpoint.model = describe_model(kMlp);
+    checkpoint.world_size = 1;
+    checkpoint.global_batch = 32;
+    checkpoint.optimizer = "sgd";
+    checkpoint.optimizer_steps = 5;
+    checkpoint.params = testing::random_values(layout.total(), 4);
+    if (momentum)
+      checkpoint.optimizer_state = {{"velocity", testing::random_values(layout.total(), 5)}};
+    const std::string path =
+        write_checkpoint(dir_ + (momentum ? "/with" : "/without"), layout, checkpoint, 1);
+    const Checkpoint read = read_checkpoint(path, describe_model(kMlp), layout);
+    EXPECT_EQ(read.optimizer, "sgd");
+    EXPECT_EQ(read.optimizer_steps, 5);
+    ASSERT_EQ(read.optimizer_state.size(), momentum ? 1u : 0u);
+    if (momentum) {
+      EXPECT_EQ(read.optimizer_state[0].name, "velocity");
+      EXPECT_EQ(read.optimizer_state[0].values, checkpoint.optimizer_state[0].values);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dptrain
