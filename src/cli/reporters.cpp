@@ -101,8 +101,12 @@ void MetricsFile::write(const EpochMetrics& metrics) {
         {"optimizer_state_bytes", allreduce.optimizer_state_bytes},
         {"sharded", allreduce.sharded},
     };
-    if (allreduce.sent_bytes_per_step)
+    line["allreduce"]["all_ranks_optimizer_state_bytes"] =
+        allreduce.all_ranks_optimizer_state_bytes;
+    if (allreduce.sent_bytes_per_step) {
       line["allreduce"]["sent_bytes_per_step"] = *allreduce.sent_bytes_per_step;
+      line["allreduce"]["all_ranks_sent_bytes_per_step"] = *allreduce.all_ranks_sent_bytes_per_step;
+    }
   }
   if (metrics.grad_norm)
     line["grad_norm"] = {{"mean", metrics.grad_norm->mean},
@@ -141,10 +145,11 @@ void ConsoleReporter::on_epoch_end(const EpochMetrics& m) {
     std::printf("  %zu step(s) computed again with larger --exact scales\n", m.recomputed_steps);
   if (m.allreduce && m.allreduce->sent_bytes_per_step)
     std::printf(
-        "  exchange: %.0f bytes sent per step by this rank (counted); optimizer state: %zu "
-        "bytes on this rank%s\n",
-        *m.allreduce->sent_bytes_per_step, m.allreduce->optimizer_state_bytes,
-        m.allreduce->sharded ? " (its shard, --shard-optimizer)" : "");
+        "  exchange: %.0f bytes sent per step by this rank, %.0f by all (counted); optimizer "
+        "state: %zu bytes on this rank, %zu on all%s\n",
+        *m.allreduce->sent_bytes_per_step, m.allreduce->all_ranks_sent_bytes_per_step.value_or(0),
+        m.allreduce->optimizer_state_bytes, m.allreduce->all_ranks_optimizer_state_bytes,
+        m.allreduce->sharded ? " (sharded, --shard-optimizer)" : "");
   if (m.grad_norm)
     std::printf("  gradient norm: mean %.4g, last %.4g; %zu of %zu step(s) clipped (--clip-norm)\n",
                 m.grad_norm->mean, m.grad_norm->last, m.grad_norm->clipped_steps, m.steps_run);

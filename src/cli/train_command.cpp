@@ -206,9 +206,10 @@ int run_train(const TrainConfig& config, const World& world) {
     const size_t buckets =
         bucket_elements == 0 ? 1 : (parameters + bucket_elements - 1) / bucket_elements;
     // Per micro-batch: gather, forward and two per layer in backward; per step: the exchange,
-    // the scales' agreement, the optimizer and each bucket in flight.
-    const size_t spans_per_step =
-        trainer->gradient_sum().micro_batches() * (2 + 2 * layers) + 3 + buckets;
+    // the scales' agreement, the optimizer and each bucket in flight; with --shard-optimizer
+    // the optimizer twice, the step's agreement, the reduce-scatter and the all-gather.
+    const size_t spans_per_step = trainer->gradient_sum().micro_batches() * (2 + 2 * layers) + 3 +
+                                  buckets + (config.shard_optimizer ? 3 : 0);
     trace::enable(static_cast<size_t>(config.epochs) * sampler.steps_per_epoch() * spans_per_step +
                   1000);
   }

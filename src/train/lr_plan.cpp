@@ -97,6 +97,11 @@ std::string describe_lr_schedule(const TrainConfig& config, const ew::LrSchedule
   }
   text += "\nlr by epoch (first step .. last):";
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+    // Long runs: the first three epochs and the last two.
+    if (config.epochs > 8 && epoch > 3 && epoch < config.epochs - 1) {
+      if (epoch == 4) text += " ...;";
+      continue;
+    }
     const int64_t first = static_cast<int64_t>((epoch - 1) * steps_per_epoch) + 1;
     const int64_t last = static_cast<int64_t>(epoch * steps_per_epoch);
     text += " " + std::to_string(epoch) +

@@ -310,10 +310,19 @@ EpochMetrics Trainer::run_epoch(int epoch, TrainingObserver* observer) {
   metrics.samples_per_second = static_cast<double>(metrics.samples) / metrics.train_seconds;
   metrics.phase_seconds = trace::phase_seconds();
   update_.end_epoch(metrics);
+  if (metrics.allreduce) add_all_ranks(metrics.allreduce.value());
   const std::string checkpoint = schedule_.checkpoint_at_epoch_end() ? save_checkpoint() : "";
   if (observer != nullptr) observer->on_epoch_end(metrics);
   if (schedule_.stop_check_at_epoch_end()) stop_if_agreed(checkpoint);
   return metrics;
+}
+
+void Trainer::add_all_ranks(AllreduceMetrics& allreduce) const {
+  double totals[2] = {allreduce.sent_bytes_per_step.value_or(0.0),
+                      static_cast<double>(allreduce.optimizer_state_bytes)};
+  world_.sum(totals);
+  if (allreduce.sent_bytes_per_step) allreduce.all_ranks_sent_bytes_per_step = totals[0];
+  allreduce.all_ranks_optimizer_state_bytes = static_cast<size_t>(totals[1]);
 }
 
 void Trainer::fit(TrainingObserver* observer) {

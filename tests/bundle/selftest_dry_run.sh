@@ -78,6 +78,7 @@ expected=(
   'CNN, --exact / default speed|PASS|^[0-9.]+x \([0-9]+ against [0-9]+ samples/s\)$'
   'MLP, 1 epoch, 1 GPU, --cuda-graph off|PASS|^test accuracy 9[0-9]\.[0-9]{2}% \(>= 90\.00%\), [0-9]+ samples/s$'
   'MLP, --cuda-graph off / default speed|PASS|^[0-9.]+x \([0-9]+ against [0-9]+ samples/s\)$'
+  'MLP, 1 epoch, 1 GPU, SGD, cosine, clipping, ZeRO-1|PASS|^test accuracy 9[0-9]\.[0-9]{2}% \(>= 90\.00%\), [0-9]+ samples/s$'
 )
 rows=$(grep -E '^\| .* \| (PASS|FAIL) \| ' "$summary")
 [ "$(wc -l <<<"$rows")" -eq "${#expected[@]}" ] ||
@@ -94,7 +95,7 @@ while IFS='|' read -r _ name result figure _; do
   i=$((i + 1))
 done <<<"$rows"
 grep -q '^- GPUs: 2 (2x NVIDIA Stand-in GPU, 999.1)$' "$summary" || { cat "$summary" >&2; fail "no GPU line"; }
-grep -q '^6 of 20 checks failed\.$' "$summary" || { cat "$summary" >&2; fail "no count of failures"; }
+grep -q '^6 of 21 checks failed\.$' "$summary" || { cat "$summary" >&2; fail "no count of failures"; }
 for file in selftest.log dptrain-info.txt nvidia-smi.txt cuda-libraries.txt mlp-1gpu.jsonl \
   cnn-1gpu.jsonl mlp-2gpu.log mlp-1gpu-exact.jsonl dptrain_cuda_mpi_tests-np2.log; do
   [ -s "$work/results/$file" ] || fail "the results folder has no $file"

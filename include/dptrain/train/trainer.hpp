@@ -43,8 +43,11 @@ struct AllreduceMetrics {
   size_t bytes_per_step = 0;
   size_t optimizer_state_bytes = 0;  // this rank's: all of it, or its shard's (--shard-optimizer)
   bool sharded = false;              // --shard-optimizer: reduce-scatter and all-gather
-  // Bytes this rank sent per step, counted by the transport where it can (the MPI ring).
+  // Bytes this rank sent per step, counted by the transport where it can (the MPI ring), and
+  // the same summed over the replicas (Trainer::run_epoch).
   std::optional<double> sent_bytes_per_step;
+  std::optional<double> all_ranks_sent_bytes_per_step;
+  size_t all_ranks_optimizer_state_bytes = 0;
 };
 
 // --clip-norm: the global L2 norm of the summed gradients over the epoch's applied steps.
@@ -155,6 +158,8 @@ class Trainer {
   // Where the host has waited for the device: what the update decided there (skipped steps).
   void collect_deferred();
   double local_epoch_loss();
+  // Collective: the bytes sent and the optimizer's state, summed over the replicas.
+  void add_all_ranks(AllreduceMetrics& allreduce) const;
 
   TrainConfig config_;
   ew::LrSchedule lr_schedule_;
