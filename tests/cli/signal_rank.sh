@@ -5,11 +5,17 @@
 set -u
 signal=$1 victim=$2 wait_for=$3
 shift 3
+# The job's processes carry this tag in their environment (mpirun passes it on), so that the rank
+# found is this job's, not that of another test's job running beside it.
+export DPTRAIN_SIGNAL_TAG="signal_rank-$$"
 "$@" &
 job=$!
 find_rank() {
+  local environ
   for pid in $(pgrep -f "dptrain train"); do
-    if { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$victim"; then
+    environ=$({ tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null) || continue
+    if grep -qx "OMPI_COMM_WORLD_RANK=$victim" <<<"$environ" &&
+      grep -qx "DPTRAIN_SIGNAL_TAG=$DPTRAIN_SIGNAL_TAG" <<<"$environ"; then
       echo "$pid"
       return 0
     fi
