@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -64,6 +65,45 @@ std::optional<T> parse_number(std::string_view item, std::string& why) {
   return value;
 }
 
+// A list option given as comma-separated items (--hidden 64,32; several values, --hidden 64 32,
+// also add up). CLI11's own ->delimiter(',') drops empty items, reading "64,,32" as 64,32, so
+// the list is split here, and an empty or malformed item is a parse error naming the option.
+// An empty value is an empty list, which validate() refuses.
+template <class T>
+void add_list_option(CLI::App& command, const std::string& name,
+                     std::optional<std::vector<T>>& target, const std::string& type,
+                     const std::string& description) {
+  command
+      .add_option_function<std::vector<std::string>>(
+          name,
+          [&target, name](const std::vector<std::string>& values) {
+            std::vector<T> items;
+            for (const std::string& value : values) {
+              if (value.empty()) continue;
+              const std::string where = "in '" + value + "'";
+              size_t begin = 0;
+              while (true) {
+                const size_t comma = std::min(value.find(',', begin), value.size());
+                const std::string_view item =
+                    trimmed(std::string_view(value).substr(begin, comma - begin));
+                if (item.empty()) throw CLI::ValidationError(name, "empty item " + where);
+                std::string why;
+                const std::optional<T> number = parse_number<T>(item, why);
+                if (!number)
+                  throw CLI::ValidationError(name, "'" + std::string(item) + "' " +
+                                                       (item == trimmed(value) ? "" : where + " ") +
+                                                       why);
+                items.push_back(*number);
+                if (comma == value.size()) break;
+                begin = comma + 1;
+              }
+            }
+            target = std::move(items);
+          },
+          description)
+      ->type_name(type);
+}
+
 }  // namespace
 
 template <class T>
@@ -124,10 +164,8 @@ void add_optimizer_options(CLI::App& command, TrainConfig& config) {
              "--lr-milestones)");
   command.add_option("--lr-decay-epochs", lr.decay_epochs,
                      "With --lr-schedule cosine: its length; step: epochs between decays");
-  command
-      .add_option("--lr-milestones", lr.milestones,
-                  "With --lr-schedule step: the epochs after which the rate decays, e.g. 3,4")
-      ->delimiter(',');
+  add_list_option(command, "--lr-milestones", lr.milestones, "FLOAT",
+                  "With --lr-schedule step: the epochs after which the rate decays, e.g. 3,4");
   command.add_option("--lr-decay-factor", lr.decay_factor,
                      "With --lr-schedule step: the factor at each decay (default 0.1)");
   command.add_option("--warmup-epochs", lr.warmup_epochs,
@@ -176,11 +214,8 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
   add_choice(command, "--model", config.model, {{"mlp", ModelKind::mlp}, {"cnn", ModelKind::cnn}},
              "mlp (Dense layers, --hidden) or cnn (LeNet-style: two 5x5 convolutions with "
              "max-pooling, Dense 128, Dense 10; README, \"Models\")");
-  command
-      .add_option("--hidden", config.hidden,
-                  "With --model mlp: hidden layer widths, comma-separated (default 64)")
-      ->delimiter(',')
-      ->type_name("INT:POSITIVE");  // validate() checks the widths
+  add_list_option(command, "--hidden", config.hidden, "INT:POSITIVE",  // validate(): >= 1
+                  "With --model mlp: hidden layer widths, comma-separated (default 64)");
   command.add_option("--seed", config.seed, "Seed of the initial weights and of the shuffles")
       ->capture_default_str();
   command.add_option("--metrics", config.metrics_path,
