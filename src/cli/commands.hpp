@@ -27,8 +27,14 @@ void add_prepare_options(CLI::App& command, DataSet data_set, PrepareOptions& op
 void add_eval_options(CLI::App& command, EvalOptions& options);
 void add_train_options(CLI::App& command, TrainConfig& config);
 
-// Throws InputError for settings no run can use on world_size ranks (the parser checks types and
-// ranges before).
+// For a number option whose range is checked after parsing (validate(), naming the option and
+// the rule): text that is not a T is refused here, "--epochs: 'abc' is not a whole number", and
+// the help names the range: INT:POSITIVE. T: int, int64_t or double.
+template <class T>
+CLI::Option* ranged(CLI::Option* option, const std::string& range);
+
+// Throws InputError for settings no run can use on world_size ranks, ranges included (the parser
+// checks types and lists before).
 void validate(const TrainConfig& config, int world_size);
 
 // Each returns the exit status; errors that every rank shares come back as AgreedError.

@@ -39,8 +39,10 @@ void add_eval_options(CLI::App& command, EvalOptions& options) {
       ->required();
   command.add_option("--data", options.data, "HDF5 file in dptrain's layout; its /test is scored")
       ->required();
-  command.add_option("--eval-batch-size", options.batch_rows, "Rows per evaluation batch")
-      ->check(CLI::PositiveNumber)
+  // Its range is checked in run_eval.
+  ranged<int>(
+      command.add_option("--eval-batch-size", options.batch_rows, "Rows per evaluation batch"),
+      "POSITIVE")
       ->capture_default_str();
 }
 
@@ -52,6 +54,7 @@ int run_eval(const EvalOptions& options, const World& world) {
   Checkpoint checkpoint;
   std::string data_set;
   world.together([&] {
+    if (options.batch_rows < 1) throw InputError("--eval-batch-size must be at least 1");
     const std::string described = checkpoint_model(options.checkpoint);
     ModelSpec spec;
     try {

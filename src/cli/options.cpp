@@ -1,6 +1,13 @@
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -30,6 +37,91 @@ void add_choice(CLI::App& command, const std::string& name, Enum& target,
       ->check(CLI::IsMember(words))
       ->default_str(words.front());
 }
+
+namespace {
+
+// The text without the blanks around it.
+std::string_view trimmed(std::string_view item) {
+  const size_t first = item.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return item.substr(first, item.find_last_not_of(" \t") - first + 1);
+}
+
+// `item` as a T, or nullopt with why not in `why`.
+template <class T>
+std::optional<T> parse_number(std::string_view item, std::string& why) {
+  if (!item.empty() && item.front() == '+') item.remove_prefix(1);
+  T value{};
+  const char* end = item.data() + item.size();
+  const auto [stop, error] = std::from_chars(item.data(), end, value);
+  if (error == std::errc::result_out_of_range) {
+    why = "is out of range";
+    return std::nullopt;
+  }
+  if (error != std::errc() || stop != end || item.empty()) {
+    why = std::is_integral_v<T> ? "is not a whole number" : "is not a number";
+    return std::nullopt;
+  }
+  return value;
+}
+
+// A list option given as comma-separated items (--hidden 64,32; several values, --hidden 64 32,
+// also add up). CLI11's own ->delimiter(',') drops empty items, reading "64,,32" as 64,32, so
+// the list is split here, and an empty or malformed item is a parse error naming the option.
+// An empty value is an empty list, which validate() refuses.
+template <class T>
+void add_list_option(CLI::App& command, const std::string& name,
+                     std::optional<std::vector<T>>& target, const std::string& type,
+                     const std::string& description) {
+  command
+      .add_option_function<std::vector<std::string>>(
+          name,
+          [&target, name](const std::vector<std::string>& values) {
+            std::vector<T> items;
+            for (const std::string& value : values) {
+              if (value.empty()) continue;
+              const std::string where = "in '" + value + "'";
+              size_t begin = 0;
+              while (true) {
+                const size_t comma = std::min(value.find(',', begin), value.size());
+                const std::string_view item =
+                    trimmed(std::string_view(value).substr(begin, comma - begin));
+                if (item.empty()) throw CLI::ValidationError(name, "empty item " + where);
+                std::string why;
+                const std::optional<T> number = parse_number<T>(item, why);
+                if (!number)
+                  throw CLI::ValidationError(name, "'" + std::string(item) + "' " +
+                                                       (item == trimmed(value) ? "" : where + " ") +
+                                                       why);
+                items.push_back(*number);
+                if (comma == value.size()) break;
+                begin = comma + 1;
+              }
+            }
+            target = std::move(items);
+          },
+          description)
+      ->type_name(type);
+}
+
+}  // namespace
+
+template <class T>
+CLI::Option* ranged(CLI::Option* option, const std::string& range) {
+  return option->check(CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::string why;
+        const std::optional<T> value = parse_number<T>(trimmed(text), why);
+        if (!value) return "'" + text + "' " + why;
+        // CLI11 would read integers in C's bases: "010" as 8.
+        if constexpr (std::is_integral_v<T>) text = std::to_string(*value);
+        return "";
+      },
+      range, "number"));
+}
+template CLI::Option* ranged<int>(CLI::Option*, const std::string&);
+template CLI::Option* ranged<int64_t>(CLI::Option*, const std::string&);
+template CLI::Option* ranged<double>(CLI::Option*, const std::string&);
 
 void add_prepare_options(CLI::App& command, DataSet data_set, PrepareOptions& options) {
   command.callback([&options, data_set] { options.data_set = data_set; });
@@ -72,10 +164,8 @@ void add_optimizer_options(CLI::App& command, TrainConfig& config) {
              "--lr-milestones)");
   command.add_option("--lr-decay-epochs", lr.decay_epochs,
                      "With --lr-schedule cosine: its length; step: epochs between decays");
-  command
-      .add_option("--lr-milestones", lr.milestones,
-                  "With --lr-schedule step: the epochs after which the rate decays, e.g. 3,4")
-      ->delimiter(',');
+  add_list_option(command, "--lr-milestones", lr.milestones, "FLOAT",
+                  "With --lr-schedule step: the epochs after which the rate decays, e.g. 3,4");
   command.add_option("--lr-decay-factor", lr.decay_factor,
                      "With --lr-schedule step: the factor at each decay (default 0.1)");
   command.add_option("--warmup-epochs", lr.warmup_epochs,
@@ -98,16 +188,18 @@ void add_optimizer_options(CLI::App& command, TrainConfig& config) {
 
 }  // namespace
 
+// Ranges are checked by validate(), whose messages name the option and the rule (CLI11's
+// CLI::PositiveNumber and the like print their float limits): see ranged().
 void add_train_options(CLI::App& command, TrainConfig& config) {
   command.add_option("--data", config.data_path, "HDF5 file in dptrain's layout (README)")
       ->required();
-  command.add_option("--epochs", config.epochs, "Passes over the training set")
-      ->check(CLI::PositiveNumber)
+  ranged<int>(command.add_option("--epochs", config.epochs, "Passes over the training set"),
+              "POSITIVE")
       ->capture_default_str();
-  command
-      .add_option("--batch-size", config.batch_size,
-                  "Rows per rank and step; the global batch is this times the ranks")
-      ->check(CLI::PositiveNumber)
+  ranged<int>(
+      command.add_option("--batch-size", config.batch_size,
+                         "Rows per rank and step; the global batch is this times the ranks"),
+      "POSITIVE")
       ->capture_default_str();
   command.add_option("--micro-batch", config.micro_batch,
                      "Rows per forward and backward pass: each rank computes its --batch-size rows "
@@ -122,24 +214,22 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
   add_choice(command, "--model", config.model, {{"mlp", ModelKind::mlp}, {"cnn", ModelKind::cnn}},
              "mlp (Dense layers, --hidden) or cnn (LeNet-style: two 5x5 convolutions with "
              "max-pooling, Dense 128, Dense 10; README, \"Models\")");
-  command
-      .add_option("--hidden", config.hidden,
-                  "With --model mlp: hidden layer widths, comma-separated (default 64)")
-      ->delimiter(',')
-      ->check(CLI::PositiveNumber);
+  add_list_option(command, "--hidden", config.hidden, "INT:POSITIVE",  // validate(): >= 1
+                  "With --model mlp: hidden layer widths, comma-separated (default 64)");
   command.add_option("--seed", config.seed, "Seed of the initial weights and of the shuffles")
       ->capture_default_str();
   command.add_option("--metrics", config.metrics_path,
                      "Write one JSON object per epoch to this file (rank 0)");
   command.add_flag("--overwrite", config.overwrite,
                    "Replace the --metrics and --trace files if they exist");
-  command
-      .add_option("--threads", config.blas_threads,
-                  "BLAS threads per rank; 0: the node's cores divided among its ranks")
-      ->check(CLI::NonNegativeNumber)
+  ranged<int>(
+      command.add_option("--threads", config.blas_threads,
+                         "BLAS threads per rank; 0: the node's cores divided among its ranks"),
+      "NONNEGATIVE")
       ->capture_default_str();
-  command.add_option("--eval-batch-size", config.eval_batch_size, "Rows per evaluation batch")
-      ->check(CLI::PositiveNumber)
+  ranged<int>(
+      command.add_option("--eval-batch-size", config.eval_batch_size, "Rows per evaluation batch"),
+      "POSITIVE")
       ->capture_default_str();
   add_choice(
       command, "--progress", config.progress,
@@ -185,15 +275,13 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
                      "(default 0: lockstep)");
   command.add_option("--checkpoint-dir", config.checkpoint_dir,
                      "Write checkpoints here (rank 0), at the end of every epoch");
-  command
-      .add_option("--checkpoint-every", config.checkpoint_every,
-                  "Also every this many steps (0: only at epoch ends)")
-      ->check(CLI::NonNegativeNumber)
+  ranged<int64_t>(command.add_option("--checkpoint-every", config.checkpoint_every,
+                                     "Also every this many steps (0: only at epoch ends)"),
+                  "NONNEGATIVE")
       ->capture_default_str();
-  command
-      .add_option("--keep-checkpoints", config.keep_checkpoints,
-                  "How many checkpoints to keep in --checkpoint-dir")
-      ->check(CLI::PositiveNumber)
+  ranged<int>(command.add_option("--keep-checkpoints", config.keep_checkpoints,
+                                 "How many checkpoints to keep in --checkpoint-dir"),
+              "POSITIVE")
       ->capture_default_str();
   command.add_flag("--resume", config.resume,
                    "Continue from the newest valid checkpoint in --checkpoint-dir");
@@ -202,33 +290,34 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
   add_choice(command, "--on-nonfinite", config.on_nonfinite,
              {{"abort", NonFinitePolicy::abort}, {"skip", NonFinitePolicy::skip}},
              "A NaN or infinite gradient: abort the run, or skip the step");
-  command
-      .add_option("--check-replicas-every", config.check_replicas_every,
-                  "Every this many steps, compare a hash of the parameters across ranks "
-                  "(0: never)")
-      ->check(CLI::NonNegativeNumber)
+  ranged<int64_t>(
+      command.add_option("--check-replicas-every", config.check_replicas_every,
+                         "Every this many steps, compare a hash of the parameters across ranks "
+                         "(0: never)"),
+      "NONNEGATIVE")
       ->capture_default_str();
   command.add_option("--trace", config.trace_path,
                      "Write a Chrome trace (Perfetto, chrome://tracing) of every step's phases; "
                      "rank r writes FILE with .rank<r> before the extension");
-  command
-      .add_option("--collective-timeout", config.collective_timeout_seconds,
-                  "Seconds a rank waits in a collective for the others before the job is "
-                  "aborted, naming the ranks that did not arrive")
-      ->check(CLI::PositiveNumber)
+  ranged<double>(
+      command.add_option("--collective-timeout", config.collective_timeout_seconds,
+                         "Seconds a rank waits in a collective for the others before the job is "
+                         "aborted, naming the ranks that did not arrive"),
+      "POSITIVE")
       ->capture_default_str();
-  command
-      .add_option("--stall-warning", config.stall_warning_seconds,
-                  "Seconds a rank waits in a collective before the lowest rank waiting names, in "
-                  "a warning, the ranks (and their hosts) it has not heard from; a rank that hears "
-                  "from no other host for 3 such rounds exits (its network is taken for lost); "
-                  "0: neither")
-      ->check(CLI::NonNegativeNumber)
+  ranged<double>(
+      command.add_option(
+          "--stall-warning", config.stall_warning_seconds,
+          "Seconds a rank waits in a collective before the lowest rank waiting names, in "
+          "a warning, the ranks (and their hosts) it has not heard from; a rank that hears "
+          "from no other host for 3 such rounds exits (its network is taken for lost); "
+          "0: neither"),
+      "NONNEGATIVE")
       ->capture_default_str();
-  command
-      .add_option("--nccl-init-timeout", config.nccl_init_timeout_seconds,
-                  "Seconds NCCL may take to connect the ranks before the run gives up")
-      ->check(CLI::PositiveNumber)
+  ranged<double>(
+      command.add_option("--nccl-init-timeout", config.nccl_init_timeout_seconds,
+                         "Seconds NCCL may take to connect the ranks before the run gives up"),
+      "POSITIVE")
       ->capture_default_str();
 }
 
@@ -242,6 +331,26 @@ std::string number(double value) {
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw InputError(message);
+}
+
+// Each option's own range, before any rule between options.
+void validate_ranges(const TrainConfig& config) {
+  require(config.epochs >= 1, "--epochs must be at least 1");
+  require(config.batch_size >= 1, "--batch-size must be at least 1");
+  if (config.hidden)
+    for (int width : *config.hidden)
+      require(width >= 1, "--hidden widths must be at least 1 (got " + std::to_string(width) + ")");
+  require(config.blas_threads >= 0, "--threads must be 0 or more");
+  require(config.eval_batch_size >= 1, "--eval-batch-size must be at least 1");
+  require(config.checkpoint_every >= 0, "--checkpoint-every must be 0 or more");
+  require(config.keep_checkpoints >= 1, "--keep-checkpoints must be at least 1");
+  require(config.check_replicas_every >= 0, "--check-replicas-every must be 0 or more");
+  require(std::isfinite(config.collective_timeout_seconds) && config.collective_timeout_seconds > 0,
+          "--collective-timeout must be a positive number of seconds");
+  require(std::isfinite(config.stall_warning_seconds) && config.stall_warning_seconds >= 0,
+          "--stall-warning must be a number of seconds, 0 or more");
+  require(std::isfinite(config.nccl_init_timeout_seconds) && config.nccl_init_timeout_seconds > 0,
+          "--nccl-init-timeout must be a positive number of seconds");
 }
 
 void validate_optimizer(const TrainConfig& config) {
@@ -312,6 +421,7 @@ void validate_clipping_and_sharding(const TrainConfig& config) {
 }  // namespace
 
 void validate(const TrainConfig& config, int world_size) {
+  validate_ranges(config);
   validate_optimizer(config);
   validate_schedule(config);
   validate_clipping_and_sharding(config);

@@ -16,6 +16,7 @@
 #include "dptrain/data/prepare.hpp"
 #include "dptrain/ps/ps_worker.hpp"
 #include "dptrain/ps/serve.hpp"
+#include "dptrain/train/checkpoint.hpp"
 #include "dptrain/train/lr_plan.hpp"
 #include "dptrain/train/trainer.hpp"
 #include "reporters.hpp"
@@ -111,6 +112,10 @@ void print_gradient_sums(const GradientSum& sum, int micro_rows, size_t global_b
 
 int run_train(const TrainConfig& config, const World& world) {
   world.together([&] { validate(config, world.size()); });
+  // Every output path is made or checked before any step. First --checkpoint-dir, which would
+  // otherwise be found unwritable only at the first checkpoint, after an epoch of training (and
+  // before --overwrite has emptied a --metrics or --trace file, opened below).
+  world.together([&] { check_checkpoint_dir(world, config); });
   watchdog::set_timeout(config.collective_timeout_seconds);
   const bool ps = config.mode == TrainMode::ps;
   const ParameterLayout layout = model_layout(model_spec(config));

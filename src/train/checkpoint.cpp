@@ -1,7 +1,12 @@
 #include "dptrain/train/checkpoint.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "dptrain/core/error.hpp"
@@ -187,6 +192,31 @@ std::string write_checkpoint(const std::string& dir, const ParameterLayout& layo
   return path;
 }
 
+std::string checkpoint_dir_problem(const std::string& dir, bool resume) {
+  std::error_code error;
+  const fs::file_status status = fs::status(dir, error);
+  if (fs::exists(status)) {
+    if (!fs::is_directory(status)) return std::strerror(ENOTDIR);
+  } else {
+    if (resume) return "";
+    fs::create_directories(dir, error);
+    if (error) return error.message();
+  }
+  // mkstemp() creates a file of a new name (O_EXCL), so no file of the user's is ever replaced.
+  std::string probe = (fs::path(dir) / ".dptrain-write-probe-XXXXXX").string();
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) return std::strerror(errno);
+  const char byte = 0;
+  const bool written = ::write(fd, &byte, 1) == 1;
+  const int write_errno = errno;
+  const bool closed = ::close(fd) == 0;
+  const int close_errno = errno;
+  ::unlink(probe.c_str());
+  if (!written) return std::strerror(write_errno);
+  if (!closed) return std::strerror(close_errno);
+  return "";
+}
+
 Checkpoint read_checkpoint(const std::string& path, const std::string& model,
                            const ParameterLayout& layout) {
   const h5::Id file = open_checkpoint(path);
@@ -340,6 +370,15 @@ TrainingPosition resume_position(const Checkpoint& checkpoint, size_t global_bat
     position.step = std::min(steps_per_epoch, (samples + global_batch - 1) / global_batch);
   }
   return position;
+}
+
+void check_checkpoint_dir(const World& world, const TrainConfig& config) {
+  if (config.checkpoint_dir.empty()) return;
+  std::string problem;
+  if (world.is_root()) problem = checkpoint_dir_problem(config.checkpoint_dir, config.resume);
+  share(world, problem);
+  if (!problem.empty())
+    throw InputError("cannot write checkpoints to '" + config.checkpoint_dir + "': " + problem);
 }
 
 std::string share_path(const World& world, std::string path) {

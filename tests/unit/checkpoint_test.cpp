@@ -6,8 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "dptrain/core/error.hpp"
 #include "dptrain/data/h5_io.hpp"
@@ -162,6 +165,47 @@ TEST_F(CheckpointFile, KeepsAnyOptimizersNamedState) {
       EXPECT_EQ(read.optimizer_state[0].values, checkpoint.optimizer_state[0].values);
     }
   }
+}
+
+// The set-up check of --checkpoint-dir: a missing directory is made (not with --resume, which
+// then reports it), an existing one keeps exactly what it held (the probe file is gone), and one
+// that cannot be a directory says why.
+std::vector<std::string> entries(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST_F(CheckpointFile, SetUpMakesAMissingDirectory) {
+  const std::string dir = dir_ + "/a/b";
+  EXPECT_EQ(checkpoint_dir_problem(dir, /*resume=*/true), "");
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  EXPECT_EQ(checkpoint_dir_problem(dir, /*resume=*/false), "");
+  ASSERT_TRUE(std::filesystem::is_directory(dir));
+  EXPECT_TRUE(entries(dir).empty());
+}
+
+TEST_F(CheckpointFile, SetUpLeavesWhatADirectoryHolds) {
+  const std::string checkpoint = write(kMlp);
+  { std::ofstream(dir_ + "/notes.txt") << "mine"; }
+  const std::vector<std::string> before = entries(dir_);
+  for (const bool resume : {false, true}) {
+    EXPECT_EQ(checkpoint_dir_problem(dir_, resume), "");
+    EXPECT_EQ(entries(dir_), before);
+  }
+  EXPECT_EQ(read_checkpoint(checkpoint, describe_model(kMlp), model_layout(kMlp)).params,
+            written_.params);
+}
+
+TEST_F(CheckpointFile, SetUpSaysWhyADirectoryCannotBeWritten) {
+  const std::string file = dir_ + "/file";
+  { std::ofstream(file) << "mine"; }
+  EXPECT_EQ(checkpoint_dir_problem(file, false), "Not a directory");
+  EXPECT_EQ(checkpoint_dir_problem(file + "/sub", false), "Not a directory");
+  EXPECT_EQ(checkpoint_dir_problem(file, true), "Not a directory");
+  EXPECT_EQ(entries(dir_), std::vector<std::string>{"file"});
 }
 
 }  // namespace

@@ -54,6 +54,16 @@ struct Checkpoint {
 std::string write_checkpoint(const std::string& dir, const ParameterLayout& layout,
                              const Checkpoint& checkpoint, int keep);
 
+// Why checkpoints cannot be written to DIR, or "" when they can: DIR is created if missing
+// (unless `resume`: the resume then reports that it holds no checkpoint), then a probe file of a
+// unique name is created, written and removed there. Nothing already in DIR is touched.
+std::string checkpoint_dir_problem(const std::string& dir, bool resume);
+
+// Collective over `world`, during set-up: rank 0, which writes the checkpoints, checks
+// config.checkpoint_dir (checkpoint_dir_problem), and every rank throws the same InputError,
+// "cannot write checkpoints to 'DIR': <why>", when it cannot. Nothing without --checkpoint-dir.
+void check_checkpoint_dir(const World& world, const TrainConfig& config);
+
 // Reads a checkpoint; `model` (describe_model) and `layout` are what this run builds.
 // InputError saying why for a file that is not a complete dptrain checkpoint, or one of another
 // model.
