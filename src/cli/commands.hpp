@@ -20,6 +20,8 @@ struct EvalOptions {
   std::string checkpoint;
   std::string data;
   int batch_rows = 1000;
+  std::string json;  // --json: also write the result here (rank 0)
+  bool overwrite = false;
 };
 
 // `prepare <data set>`: sets options.data_set when it is the subcommand given.
