@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "dptrain/comm/world.hpp"
 #include "dptrain/data/prepare.hpp"
@@ -24,10 +25,19 @@ struct EvalOptions {
   bool overwrite = false;
 };
 
+struct ReportOptions {
+  std::vector<std::string> metrics;  // a run per file
+  std::vector<std::string> labels;   // by run, in order; the file's name for runs without one
+  std::string eval;
+  std::string out;
+  bool overwrite = false;
+};
+
 // `prepare <data set>`: sets options.data_set when it is the subcommand given.
 void add_prepare_options(CLI::App& command, DataSet data_set, PrepareOptions& options);
 void add_eval_options(CLI::App& command, EvalOptions& options);
 void add_train_options(CLI::App& command, TrainConfig& config);
+void add_report_options(CLI::App& command, ReportOptions& options);
 
 // Throws InputError for settings no run can use on world_size ranks (the parser checks types and
 // ranges before).
@@ -40,5 +50,10 @@ int run_train(const TrainConfig& config, const World& world);
 int run_eval(const EvalOptions& options, const World& world);
 // What this build and this machine offer: backends, BLAS, MPI, visible CUDA devices.
 int run_info(const World& world);
+// The HTML page of one or more runs (and an evaluation): a single process, without MPI.
+int run_report(const ReportOptions& options);
+// `dptrain report ...` as a whole, argv[1] being "report": parses, runs, prints any error and
+// returns the exit status. main calls it before MPI starts, as the report needs none.
+int report_main(int argc, char** argv);
 
 }  // namespace dptrain::cli
