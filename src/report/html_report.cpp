@@ -294,11 +294,14 @@ std::string render_report(const std::vector<Run>& runs, const EvalResult* eval,
   std::string out = kHead;
   out += "<title>dptrain report: " + h(labels.empty() ? std::string("evaluation") : labels) +
          "</title>\n" + kStyle + "</head>\n<body>\n<header>\n<h1>dptrain report</h1>\n";
-  out += "<p class=\"note\">" + std::to_string(runs.size()) + " run" +
-         (runs.size() == 1 ? "" : "s") +
-         " from their <code>dptrain train --metrics</code> files, one line per epoch" +
-         (eval != nullptr ? "; a checkpoint scored by <code>dptrain eval --json</code>" : "") +
-         ".</p>\n";
+  std::string what;
+  if (!runs.empty())
+    what = std::to_string(runs.size()) + (runs.size() == 1 ? " run" : " runs") +
+           " from <code>dptrain train --metrics</code> files, a line per epoch";
+  if (eval != nullptr)
+    what += std::string(what.empty() ? "A" : "; a") +
+            " checkpoint scored by <code>dptrain eval --json</code>";
+  out += "<p class=\"note\">" + what + ".</p>\n";
   if (!runs.empty()) out += runs_table(runs);
   out += "</header>\n<main>\n";
 
