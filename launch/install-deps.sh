@@ -13,6 +13,7 @@ packages=(
   slurm-wlm munge              # the Slurm tests start a one-node cluster
   dataset-fashion-mnist        # Fashion-MNIST's IDX files (datasets/fetch-fashion-mnist.sh)
   patchelf debootstrap         # the offline bundle (launch/make-bundle.sh) and its chroot test
+  chromium                     # the report test: dptrain report's page in a headless browser
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "dptrain/comm/world.hpp"
 #include "dptrain/data/prepare.hpp"
@@ -20,12 +21,23 @@ struct EvalOptions {
   std::string checkpoint;
   std::string data;
   int batch_rows = 1000;
+  std::string json;  // --json: also write the result here (rank 0)
+  bool overwrite = false;
+};
+
+struct ReportOptions {
+  std::vector<std::string> metrics;  // a run per file
+  std::vector<std::string> labels;   // by run, in order; the file's name for runs without one
+  std::string eval;
+  std::string out;
+  bool overwrite = false;
 };
 
 // `prepare <data set>`: sets options.data_set when it is the subcommand given.
 void add_prepare_options(CLI::App& command, DataSet data_set, PrepareOptions& options);
 void add_eval_options(CLI::App& command, EvalOptions& options);
 void add_train_options(CLI::App& command, TrainConfig& config);
+void add_report_options(CLI::App& command, ReportOptions& options);
 
 // For a number option whose range is checked after parsing (validate(), naming the option and
 // the rule): text that is not a T is refused here, "--epochs: 'abc' is not a whole number", and
@@ -44,5 +56,10 @@ int run_train(const TrainConfig& config, const World& world);
 int run_eval(const EvalOptions& options, const World& world);
 // What this build and this machine offer: backends, BLAS, MPI, visible CUDA devices.
 int run_info(const World& world);
+// The HTML page of one or more runs (and an evaluation): a single process, without MPI.
+int run_report(const ReportOptions& options);
+// `dptrain report ...` as a whole, argv[1] being "report": parses, runs, prints any error and
+// returns the exit status. main calls it before MPI starts, as the report needs none.
+int report_main(int argc, char** argv);
 
 }  // namespace dptrain::cli

@@ -7,6 +7,7 @@
 #include "dptrain/core/log.hpp"
 #include "dptrain/data/mnist_format.hpp"
 #include "dptrain/data/prepare.hpp"
+#include "dptrain/report/run_files.hpp"
 #include "dptrain/train/checkpoint.hpp"
 #include "dptrain/train/evaluator.hpp"
 
@@ -32,6 +33,35 @@ void print_confusion(const Evaluation& evaluation, const DataSetInfo* data_set) 
             label + 1 < mnist::kClasses ? "," : "\n");
 }
 
+// What --json records (dptrain report reads it): the checkpoint, the scores, and the class names
+// by label (the data set's, or the digits for a file that names none) with the confusion matrix.
+report::EvalResult eval_result(const EvalOptions& options, const std::string& model,
+                               const Checkpoint& checkpoint, const Evaluation& evaluation,
+                               const DataSetInfo* data_set) {
+  report::EvalResult result;
+  result.model = model;
+  result.checkpoint = options.checkpoint;
+  result.data = options.data;
+  result.data_set = data_set != nullptr ? data_set->name : "";
+  result.epoch = checkpoint.position.epoch;
+  result.step = static_cast<int64_t>(checkpoint.position.step);
+  result.global_step = checkpoint.position.global_step;
+  result.epochs_completed = checkpoint.position.epoch - 1;
+  result.world_size = checkpoint.world_size;
+  result.global_batch = static_cast<int64_t>(checkpoint.global_batch);
+  result.test_loss = evaluation.loss;
+  result.test_accuracy = evaluation.accuracy;
+  result.test_correct = evaluation.correct;
+  result.test_rows = evaluation.rows;
+  for (int label = 0; label < mnist::kClasses; ++label) {
+    result.classes.push_back(data_set != nullptr ? data_set->class_names[static_cast<size_t>(label)]
+                                                 : std::to_string(label));
+    const auto row = evaluation.confusion.begin() + static_cast<ptrdiff_t>(label) * mnist::kClasses;
+    result.confusion.emplace_back(row, row + mnist::kClasses);
+  }
+  return result;
+}
+
 }  // namespace
 
 void add_eval_options(CLI::App& command, EvalOptions& options) {
@@ -44,6 +74,9 @@ void add_eval_options(CLI::App& command, EvalOptions& options) {
       command.add_option("--eval-batch-size", options.batch_rows, "Rows per evaluation batch"),
       "POSITIVE")
       ->capture_default_str();
+  command.add_option("--json", options.json,
+                     "Also write the result as one JSON object here (for dptrain report)");
+  command.add_flag("--overwrite", options.overwrite, "Replace the --json file if it exists");
 }
 
 int run_eval(const EvalOptions& options, const World& world) {
@@ -55,6 +88,9 @@ int run_eval(const EvalOptions& options, const World& world) {
   std::string data_set;
   world.together([&] {
     if (options.batch_rows < 1) throw InputError("--eval-batch-size must be at least 1");
+    // Before the work: nothing a user wrote is replaced unless asked.
+    if (world.is_root() && !options.json.empty())
+      report::check_new_file("eval file", options.json, options.overwrite);
     const std::string described = checkpoint_model(options.checkpoint);
     ModelSpec spec;
     try {
@@ -78,6 +114,15 @@ int run_eval(const EvalOptions& options, const World& world) {
           static_cast<long long>(evaluation.correct), static_cast<long long>(evaluation.rows),
           evaluation.loss);
   print_confusion(evaluation, find_data_set(data_set));
+  if (!options.json.empty())
+    world.together([&] {
+      if (!world.is_root()) return;
+      report::write_file_atomically(
+          "eval file", options.json,
+          report::eval_result_json(eval_result(options, model->describe(), checkpoint, evaluation,
+                                               find_data_set(data_set))));
+      printf0("wrote %s\n", options.json.c_str());
+    });
   return kExitOk;
 }
 

@@ -2,6 +2,7 @@
 // setting up are agreed among all ranks, so that every rank exits with the same status and rank 0
 // prints one line; a failure later, which the other ranks cannot know about, aborts the job.
 #include <cstdio>
+#include <string_view>
 
 #include "commands.hpp"
 #include "dptrain/core/error.hpp"
@@ -44,6 +45,12 @@ int run(int argc, char** argv, const World& world) {
   CLI::App* info =
       app.add_subcommand("info", "What this build and machine offer: backends, MPI, GPUs");
 
+  // main runs `dptrain report` before MPI starts (report_main); here it is listed in --help.
+  CLI::App* report =
+      app.add_subcommand("report", "An HTML page of --metrics runs and an eval --json (no MPI)");
+  cli::ReportOptions report_options;
+  cli::add_report_options(*report, report_options);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -52,12 +59,15 @@ int run(int argc, char** argv, const World& world) {
   if (*prepare) return cli::run_prepare(prepare_options, world);
   if (*info) return cli::run_info(world);
   if (*eval) return cli::run_eval(eval_options, world);
+  if (*report) return cli::run_report(report_options);
   return cli::run_train(train_config, world);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `report` reads files and writes one: no MPI, so it needs no launcher.
+  if (argc > 1 && std::string_view(argv[1]) == "report") return cli::report_main(argc, argv);
   MpiSession mpi(argc, argv);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
