@@ -6,9 +6,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string>
 #include <system_error>
+#include <utility>
 
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/trace.hpp"
@@ -50,6 +53,19 @@ std::optional<int64_t> whole_number(const json& value) {
       return static_cast<int64_t>(v);
   }
   return std::nullopt;
+}
+
+// Each of `fields` that `object` holds: a whole number from 0 into its place; otherwise an
+// InputError naming it.
+void read_counts(const json& object,
+                 std::initializer_list<std::pair<const char*, std::optional<int64_t>*>> fields,
+                 const std::string& where) {
+  for (const auto& [key, field] : fields) {
+    if (!object.contains(key)) continue;
+    *field = whole_number(object.at(key));
+    if (!*field || **field < 0)
+      throw InputError(where + "\"" + key + "\" must be a whole number from 0");
+  }
 }
 
 std::vector<std::pair<std::string, double>> phases_in_order(const json& object,
@@ -97,18 +113,12 @@ EpochRecord parse_line(const json& line, const std::string& where) {
     if (!value) throw InputError(where + "\"" + key + "\" must be a number");
     *field = *value;
   }
-  const std::pair<const char*, std::optional<int64_t>*> counts[] = {
-      {"world_size", &record.world_size},
-      {"replicas", &record.replicas},
-      {"global_batch", &record.global_batch},
-      {"test_rows", &record.test_rows},
-  };
-  for (const auto& [key, field] : counts) {
-    if (!line.contains(key)) continue;
-    *field = whole_number(line.at(key));
-    if (!*field || **field < 0)
-      throw InputError(where + "\"" + key + "\" must be a whole number from 0");
-  }
+  read_counts(line,
+              {{"world_size", &record.world_size},
+               {"replicas", &record.replicas},
+               {"global_batch", &record.global_batch},
+               {"test_rows", &record.test_rows}},
+              where);
   if (line.contains("phase_clock")) {
     if (!line.at("phase_clock").is_string())
       throw InputError(where + "\"phase_clock\" must be a string");
@@ -224,22 +234,16 @@ EvalResult parse_eval_result(const std::string& text, const std::string& name) {
       throw InputError(where + "\"data_set\" must be a string or null");
     r.data_set = in.at("data_set").get<std::string>();
   }
-  const std::pair<const char*, std::optional<int64_t>*> counts[] = {
-      {"epoch", &r.epoch},
-      {"step", &r.step},
-      {"global_step", &r.global_step},
-      {"epochs_completed", &r.epochs_completed},
-      {"world_size", &r.world_size},
-      {"global_batch", &r.global_batch},
-      {"test_correct", &r.test_correct},
-      {"test_rows", &r.test_rows},
-  };
-  for (const auto& [key, field] : counts) {
-    if (!in.contains(key)) continue;
-    *field = whole_number(in.at(key));
-    if (!*field || **field < 0)
-      throw InputError(where + "\"" + key + "\" must be a whole number from 0");
-  }
+  read_counts(in,
+              {{"epoch", &r.epoch},
+               {"step", &r.step},
+               {"global_step", &r.global_step},
+               {"epochs_completed", &r.epochs_completed},
+               {"world_size", &r.world_size},
+               {"global_batch", &r.global_batch},
+               {"test_correct", &r.test_correct},
+               {"test_rows", &r.test_rows}},
+              where);
   const std::pair<const char*, double*> numbers[] = {{"test_loss", &r.test_loss},
                                                      {"test_accuracy", &r.test_accuracy}};
   for (const auto& [key, field] : numbers) {
