@@ -51,6 +51,10 @@ std::string_view trimmed(std::string_view item) {
 template <class T>
 std::optional<T> parse_number(std::string_view item, std::string& why) {
   if (!item.empty() && item.front() == '+') item.remove_prefix(1);
+  if (std::is_unsigned_v<T> && !item.empty() && item.front() == '-') {
+    why = "is negative; it must be 0 or more";
+    return std::nullopt;
+  }
   T value{};
   const char* end = item.data() + item.size();
   const auto [stop, error] = std::from_chars(item.data(), end, value);
@@ -122,6 +126,7 @@ CLI::Option* ranged(CLI::Option* option, const std::string& range) {
 template CLI::Option* ranged<int>(CLI::Option*, const std::string&);
 template CLI::Option* ranged<int64_t>(CLI::Option*, const std::string&);
 template CLI::Option* ranged<double>(CLI::Option*, const std::string&);
+template CLI::Option* ranged<uint64_t>(CLI::Option*, const std::string&);
 
 void add_prepare_options(CLI::App& command, DataSet data_set, PrepareOptions& options) {
   command.callback([&options, data_set] { options.data_set = data_set; });
@@ -216,7 +221,9 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
              "max-pooling, Dense 128, Dense 10; README, \"Models\")");
   add_list_option(command, "--hidden", config.hidden, "INT:POSITIVE",  // validate(): >= 1
                   "With --model mlp: hidden layer widths, comma-separated (default 64)");
-  command.add_option("--seed", config.seed, "Seed of the initial weights and of the shuffles")
+  ranged<uint64_t>(
+      command.add_option("--seed", config.seed, "Seed of the initial weights and of the shuffles"),
+      "NONNEGATIVE")
       ->capture_default_str();
   command.add_option("--metrics", config.metrics_path,
                      "Write one JSON object per epoch to this file (rank 0)");
@@ -250,11 +257,13 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
   add_choice(command, "--mode", config.mode,
              {{"allreduce", TrainMode::allreduce}, {"ps", TrainMode::ps}},
              "How replicas combine gradients: allreduce, or ps (parameter servers)");
-  command.add_option("--bucket-kb", config.bucket_kb,
-                     "With --mode allreduce: exchange the gradients in buckets of this many KiB, "
-                     "each started as soon as backward has made it final; 0: one allreduce after "
-                     "backward (default " +
-                         std::to_string(kDefaultBucketKb) + ")");
+  ranged<uint64_t>(
+      command.add_option("--bucket-kb", config.bucket_kb,
+                         "With --mode allreduce: exchange the gradients in buckets of this many "
+                         "KiB, each started as soon as backward has made it final; 0: one "
+                         "allreduce after backward (default " +
+                             std::to_string(kDefaultBucketKb) + ")"),
+      "NONNEGATIVE");
   add_choice(
       command, "--allreduce", config.allreduce,
       {{"ring", AllreduceAlgorithm::ring}, {"hierarchical", AllreduceAlgorithm::hierarchical}},
@@ -270,9 +279,11 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
                      "With --mode ps: the first K ranks serve parameters (default 1)");
   command.add_flag("--ps-async", config.ps_async,
                    "With --mode ps: servers apply each worker's gradient as it arrives");
-  command.add_option("--ps-staleness", config.ps_staleness,
-                     "With --ps-async: no worker runs more than S steps ahead of the slowest "
-                     "(default 0: lockstep)");
+  ranged<uint64_t>(
+      command.add_option("--ps-staleness", config.ps_staleness,
+                         "With --ps-async: no worker runs more than S steps ahead of the slowest "
+                         "(default 0: lockstep)"),
+      "NONNEGATIVE");
   command.add_option("--checkpoint-dir", config.checkpoint_dir,
                      "Write checkpoints here (rank 0), at the end of every epoch");
   ranged<int64_t>(command.add_option("--checkpoint-every", config.checkpoint_every,

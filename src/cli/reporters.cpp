@@ -1,20 +1,33 @@
 #include "reporters.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "dptrain/core/error.hpp"
 
 namespace dptrain::cli {
+namespace {
+
+// Why the file could not be opened, as the C library said when opening it (libstdc++'s streams
+// open with open(2), which sets errno), or nothing when it did not say.
+std::string reason() {
+  return errno != 0 ? std::string(": ") + std::strerror(errno) : std::string();
+}
+
+}  // namespace
 
 MetricsFile::MetricsFile(const std::string& path, bool overwrite, int world_size, int replicas,
                          size_t global_batch)
     : path_(path), world_size_(world_size), replicas_(replicas), global_batch_(global_batch) {
   if (!overwrite && std::filesystem::exists(path))
     throw InputError("metrics file '" + path + "' already exists; pass --overwrite to replace it");
+  errno = 0;
   stream_.open(path, std::ios::out | std::ios::trunc);
-  if (!stream_) throw InputError("cannot create metrics file '" + path + "'");
+  if (!stream_) throw InputError("cannot create metrics file '" + path + "'" + reason());
 }
 
 namespace {
@@ -33,8 +46,9 @@ TraceFile::TraceFile(const std::string& path, int rank, bool overwrite)
     : path_(with_rank(path, rank)), rank_(rank) {
   if (!overwrite && std::filesystem::exists(path_))
     throw InputError("trace file '" + path_ + "' already exists; pass --overwrite to replace it");
+  errno = 0;
   stream_.open(path_, std::ios::out | std::ios::trunc);
-  if (!stream_) throw InputError("cannot create trace file '" + path_ + "'");
+  if (!stream_) throw InputError("cannot create trace file '" + path_ + "'" + reason());
 }
 
 void TraceFile::write() {
