@@ -6,21 +6,13 @@
 #include <vector>
 
 #include "dptrain/core/random.hpp"
+#include "mpi/world_of_tests.hpp"
 
 namespace dptrain {
 namespace {
 
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
-
-int world_size() {
-  int size = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  return size;
-}
+using testing::world_rank;
+using testing::world_size;
 
 // Host layouts for the ranks of this run, as if they ran on several hosts: pairs (0-1, 2-3, ...),
 // uneven (all but the last rank on one host), interleaved (even ranks on one, odd on another),

@@ -18,21 +18,13 @@
 #include "dptrain/comm/shards.hpp"
 #include "dptrain/comm/wire_format.hpp"
 #include "dptrain/core/random.hpp"
+#include "mpi/world_of_tests.hpp"
 
 namespace dptrain {
 namespace {
 
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
-
-int world_size() {
-  int size = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  return size;
-}
+using testing::world_rank;
+using testing::world_size;
 
 // One element; a block less, exactly, and a block more; the reference MLP; three blocks and a
 // bit. With 4 ranks the small ones leave the last shards empty.

@@ -6,17 +6,12 @@
 #include <filesystem>
 #include <functional>
 
+#include "mpi/world_of_tests.hpp"
 #include "support/synthetic_data.hpp"
 #include "support/test_files.hpp"
 
 namespace dptrain::testing {
 namespace {
-
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
 
 // Rank 0 writes `path` unless it exists; every rank returns once it does.
 std::string write_once(const std::string& path,
