@@ -48,9 +48,9 @@ struct ModelCase {
 };
 const std::vector<ModelCase>& models() {
   static const std::vector<ModelCase> cases = {
-      {"reference_784_64_10_b32", {ModelKind::mlp, {64}}, 32},
-      {"large_784_1024_1024_10_b256", {ModelKind::mlp, {1024, 1024}}, 256},
-      {"cnn_b32", {ModelKind::cnn, {}}, 32},
+      {"reference_784_64_10_b32", {ModelKind::mlp, {64}, {}}, 32},
+      {"large_784_1024_1024_10_b256", {ModelKind::mlp, {1024, 1024}, {}}, 256},
+      {"cnn_b32", {ModelKind::cnn, {}, {}}, 32},
   };
   return cases;
 }
@@ -143,7 +143,7 @@ void register_model_benchmarks() {
 // The CNN's data movement around its GEMMs, per block at 32 rows: bytes read and written.
 void ConvBlockKernel(benchmark::State& state, size_t block, int kernel) {
   CpuBackend backend(1);
-  const Cnn cnn(backend, 1);
+  const Cnn cnn(backend, DataShape{}, 1);
   const Cnn::ConvBlock& b = cnn.blocks().at(block);
   const int rows = 32;
   const size_t input = static_cast<size_t>(rows) * b.conv.height * b.conv.width * b.conv.channels;

@@ -2,9 +2,9 @@
 
 #include <stdexcept>
 
+#include "dptrain/core/error.hpp"
 #include "dptrain/core/random.hpp"
 #include "dptrain/core/trace.hpp"
-#include "dptrain/data/mnist_format.hpp"
 
 namespace dptrain {
 namespace {
@@ -19,26 +19,37 @@ constexpr int kHidden = 128;
 
 }  // namespace
 
-Cnn::Architecture Cnn::build(ParameterLayout& layout) {
+Cnn::Architecture Cnn::build(ParameterLayout& layout, const DataShape& input) {
+  if (!input.images())
+    throw InputError("model cnn: it takes images, and the data holds " +
+                     describe_data_shape(input));
   Architecture net;
-  int height = mnist::kImageHeight, width = mnist::kImageWidth, channels = 1;
+  int height = input.height, width = input.width, channels = input.channels;
   for (const ConvSpec& spec : kConvs) {
     ConvBlock block;
     block.conv = {height, width, channels, spec.kernel, /*pad=*/0, /*stride=*/1};
     const std::string name = "conv" + std::to_string(net.blocks.size() + 1);
+    const std::string met = "model cnn: conv" + std::to_string(net.blocks.size() + 1) + " (" +
+                            std::to_string(spec.kernel) + "x" + std::to_string(spec.kernel) +
+                            ") met a " + std::to_string(height) + "x" + std::to_string(width) +
+                            "x" + std::to_string(channels) + " input";
+    if (!block.conv.valid()) throw InputError(met + ", smaller than its kernel");
     block.dense = DenseLayer::add_to(layout, name, block.conv.patch(), spec.channels,
                                      {spec.channels, spec.kernel, spec.kernel, channels},
                                      ew::Activation::relu);
     block.pool = {block.conv.out_height(), block.conv.out_width(), spec.channels, spec.pool,
                   spec.pool};
-    if (!block.conv.valid() || !block.pool.valid())
-      throw std::logic_error("the CNN's shapes do not fit 28x28 images");
+    if (!block.pool.valid())
+      throw InputError(met + ", and its " + std::to_string(block.conv.out_height()) + "x" +
+                       std::to_string(block.conv.out_width()) + " output is smaller than the " +
+                       std::to_string(spec.pool) + "x" + std::to_string(spec.pool) +
+                       " pool after it");
     height = block.pool.out_height();
     width = block.pool.out_width();
     channels = spec.channels;
     net.blocks.push_back(block);
   }
-  const int widths[] = {height * width * channels, kHidden, mnist::kClasses};
+  const int widths[] = {height * width * channels, kHidden, input.classes};
   for (int i = 0; i < 2; ++i)
     net.dense.push_back(DenseLayer::add_to(layout, "dense" + std::to_string(i + 1), widths[i],
                                            widths[i + 1], {widths[i + 1], widths[i]},
@@ -46,24 +57,25 @@ Cnn::Architecture Cnn::build(ParameterLayout& layout) {
   return net;
 }
 
-ParameterLayout Cnn::layout_for() {
+ParameterLayout Cnn::layout_for(const DataShape& input) {
   ParameterLayout layout;
-  build(layout);
+  build(layout, input);
   return layout;
 }
 
-std::string Cnn::description() {
-  std::string text = "cnn " + std::to_string(mnist::kImageHeight) + "x" +
-                     std::to_string(mnist::kImageWidth) + "x1";
+std::string Cnn::description(const DataShape& input) {
+  std::string text = "cnn " + std::to_string(input.height) + "x" + std::to_string(input.width) +
+                     "x" + std::to_string(input.channels);
   for (const ConvSpec& spec : kConvs)
     text += "-c" + std::to_string(spec.kernel) + "x" + std::to_string(spec.channels) + "-p" +
             std::to_string(spec.pool);
-  return text + "-" + std::to_string(kHidden) + "-" + std::to_string(mnist::kClasses);
+  return text + "-" + std::to_string(kHidden) + "-" + std::to_string(input.classes);
 }
 
-Cnn::Cnn(Backend& backend, int max_rows) : backend_(backend), max_rows_(max_rows) {
+Cnn::Cnn(Backend& backend, const DataShape& input, int max_rows)
+    : backend_(backend), input_(input), max_rows_(max_rows) {
   if (max_rows_ <= 0) throw std::invalid_argument("a CNN needs max_rows >= 1");
-  Architecture net = build(layout_);
+  Architecture net = build(layout_, input_);
   blocks_ = std::move(net.blocks);
   dense_ = std::move(net.dense);
   const size_t rows = static_cast<size_t>(max_rows_);

@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-#include "dptrain/data/mnist_format.hpp"
 #include "dptrain/model/cnn.hpp"
 #include "dptrain/model/mlp.hpp"
 
@@ -10,9 +9,9 @@ namespace dptrain {
 namespace {
 
 std::vector<int> mlp_widths(const ModelSpec& spec) {
-  std::vector<int> widths{mnist::kPixels};
+  std::vector<int> widths{spec.input.row_width()};
   widths.insert(widths.end(), spec.hidden.begin(), spec.hidden.end());
-  widths.push_back(mnist::kClasses);
+  widths.push_back(spec.input.classes);
   return widths;
 }
 
@@ -23,7 +22,7 @@ const char* model_kind_name(ModelKind kind) {
 }
 
 std::string describe_model(const ModelSpec& spec) {
-  if (spec.kind == ModelKind::cnn) return Cnn::description();
+  if (spec.kind == ModelKind::cnn) return Cnn::description(spec.input);
   std::string text = "mlp ";
   const std::vector<int> widths = mlp_widths(spec);
   for (size_t i = 0; i < widths.size(); ++i)
@@ -31,10 +30,11 @@ std::string describe_model(const ModelSpec& spec) {
   return text;
 }
 
-ModelSpec parse_model(const std::string& description) {
+ModelSpec parse_model(const std::string& description, const DataShape& input) {
   const std::string mlp = "mlp ";
   ModelSpec spec;
-  if (description == Cnn::description()) {
+  spec.input = input;
+  if (input.images() && description == Cnn::description(input)) {
     spec.kind = ModelKind::cnn;
     spec.hidden.clear();
     return spec;
@@ -51,8 +51,8 @@ ModelSpec parse_model(const std::string& description) {
       widths.push_back(std::stoi(number));
       at = dash + 1;
     }
-    if (widths.size() >= 2 && widths.front() == mnist::kPixels &&
-        widths.back() == mnist::kClasses) {
+    if (widths.size() >= 2 && widths.front() == input.row_width() &&
+        widths.back() == input.classes) {
       spec.hidden.assign(widths.begin() + 1, widths.end() - 1);
       if (describe_model(spec) == description) return spec;
     }
@@ -61,11 +61,12 @@ ModelSpec parse_model(const std::string& description) {
 }
 
 ParameterLayout model_layout(const ModelSpec& spec) {
-  return spec.kind == ModelKind::cnn ? Cnn::layout_for() : Mlp::layout_for(mlp_widths(spec));
+  return spec.kind == ModelKind::cnn ? Cnn::layout_for(spec.input)
+                                     : Mlp::layout_for(mlp_widths(spec));
 }
 
 std::unique_ptr<Model> make_model(Backend& backend, const ModelSpec& spec, int max_rows) {
-  if (spec.kind == ModelKind::cnn) return std::make_unique<Cnn>(backend, max_rows);
+  if (spec.kind == ModelKind::cnn) return std::make_unique<Cnn>(backend, spec.input, max_rows);
   return std::make_unique<Mlp>(backend, mlp_widths(spec), max_rows);
 }
 

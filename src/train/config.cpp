@@ -5,8 +5,8 @@
 namespace dptrain {
 
 ModelSpec model_spec(const TrainConfig& config) {
-  if (config.model == ModelKind::cnn) return {ModelKind::cnn, {}};
-  return {ModelKind::mlp, config.hidden.value_or(kDefaultHidden)};
+  if (config.model == ModelKind::cnn) return {ModelKind::cnn, {}, config.data_shape};
+  return {ModelKind::mlp, config.hidden.value_or(kDefaultHidden), config.data_shape};
 }
 
 const char* lr_schedule_name(ew::ScheduleKind kind) {
@@ -22,6 +22,7 @@ const char* lr_scaling_name(LrScaling scaling) {
 std::string config_to_json(const TrainConfig& c) {
   const nlohmann::json json = {
       {"data", c.data_path},
+      {"data_shape", data_shape_record(c.data_shape)},
       {"epochs", c.epochs},
       {"batch_size", c.batch_size},
       {"micro_batch", micro_batch_rows(c)},

@@ -33,7 +33,7 @@ constexpr int kClasses = 10;
 struct CnnFixture {
   explicit CnnFixture(int rows_, uint64_t seed = 7)
       : rows(rows_),
-        model(backend, rows),
+        model(backend, DataShape{}, rows),
         params(model.layout().total()),
         x(random_values(static_cast<size_t>(rows) * kPixels, seed + 1, 0.0f, 1.0f)),
         labels(rows) {
@@ -156,7 +156,7 @@ TEST(Cnn, LayoutIsTheDocumentedOne) {
       {"dense1/weight", {128, 1024}, 52096, 131072}, {"dense1/bias", {128}, 183168, 128},
       {"dense2/weight", {10, 128}, 183296, 1280},    {"dense2/bias", {10}, 184576, 10},
   };
-  const ParameterLayout layout = Cnn::layout_for();
+  const ParameterLayout layout = Cnn::layout_for(DataShape{});
   ASSERT_EQ(layout.tensors().size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     const TensorSlot& slot = layout.tensors()[i];
@@ -168,9 +168,9 @@ TEST(Cnn, LayoutIsTheDocumentedOne) {
   EXPECT_EQ(layout.total(), 184586u);
 
   CpuBackend backend(1);
-  const Cnn model(backend, 2);
+  const Cnn model(backend, DataShape{}, 2);
   EXPECT_EQ(model.layout().fingerprint(), layout.fingerprint());
-  EXPECT_EQ(model_layout({ModelKind::cnn, {}}).fingerprint(), layout.fingerprint());
+  EXPECT_EQ(model_layout({ModelKind::cnn, {}, {}}).fingerprint(), layout.fingerprint());
   EXPECT_EQ(model.layer_count(), 4u);
   // The shapes between the layers: [24,24,32] pooled to [12,12,32], [8,8,64] to [4,4,64].
   ASSERT_EQ(model.blocks().size(), 2u);
@@ -185,10 +185,10 @@ TEST(Cnn, LayoutIsTheDocumentedOne) {
 
 TEST(ModelSpec, DescriptionsRoundTrip) {
   CpuBackend backend(1);
-  const std::vector<ModelSpec> specs{{ModelKind::cnn, {}},
-                                     {ModelKind::mlp, {64}},
-                                     {ModelKind::mlp, {}},
-                                     {ModelKind::mlp, {128, 32}}};
+  const std::vector<ModelSpec> specs{{ModelKind::cnn, {}, {}},
+                                     {ModelKind::mlp, {64}, {}},
+                                     {ModelKind::mlp, {}, {}},
+                                     {ModelKind::mlp, {128, 32}, {}}};
   const std::vector<std::string> descriptions{"cnn 28x28x1-c5x32-p2-c5x64-p2-128-10",
                                               "mlp 784-64-10", "mlp 784-10", "mlp 784-128-32-10"};
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -201,7 +201,7 @@ TEST(ModelSpec, DescriptionsRoundTrip) {
     EXPECT_EQ(model->describe(), description);
     EXPECT_EQ(model->layout().fingerprint(), model_layout(parsed).fingerprint()) << description;
   }
-  EXPECT_EQ(Cnn::description(), descriptions[0]);
+  EXPECT_EQ(Cnn::description(DataShape{}), descriptions[0]);
   EXPECT_STREQ(model_kind_name(ModelKind::cnn), "cnn");
   EXPECT_STREQ(model_kind_name(ModelKind::mlp), "mlp");
 }
@@ -233,7 +233,7 @@ TEST(ModelSpec, ParseRejectsWhatDescribeNeverWrites) {
 
 TEST(Cnn, InitializeIsAPureFunctionOfTheSeedWithZeroBiases) {
   CpuBackend backend(1);
-  const Cnn model(backend, 1);
+  const Cnn model(backend, DataShape{}, 1);
   const ParameterLayout& layout = model.layout();
   std::vector<float> first(layout.total(), kNaN), again(layout.total(), 5.0f),
       other(layout.total(), kNaN);
@@ -302,8 +302,8 @@ TEST(Cnn, BackwardOverwritesEveryGradient) {
 
 TEST(Cnn, RefusesMoreRowsThanItWasBuiltFor) {
   CpuBackend backend(1);
-  EXPECT_THROW(Cnn(backend, /*max_rows=*/0), std::invalid_argument);
-  Cnn model(backend, 2);
+  EXPECT_THROW(Cnn(backend, DataShape{}, /*max_rows=*/0), std::invalid_argument);
+  Cnn model(backend, DataShape{}, 2);
   std::vector<float> params(model.layout().total());
   model.initialize(params, 1);
   const std::vector<float> x(3 * kPixels, 0.5f);

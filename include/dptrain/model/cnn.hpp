@@ -9,7 +9,7 @@
 
 namespace dptrain {
 
-// A LeNet-style convolutional network on NHWC images (conv_elements.hpp):
+// A LeNet-style convolutional network on NHWC images (conv_elements.hpp), for MNIST:
 //   [28,28,1] conv 5x5 32 + ReLU [24,24,32] max-pool 2 [12,12,32]
 //             conv 5x5 64 + ReLU [8,8,64]   max-pool 2 [4,4,64] = 1024
 //             dense 128 + ReLU, dense 10
@@ -31,13 +31,14 @@ class Cnn final : public Model {
     }
   };
 
-  Cnn(Backend& backend, int max_rows);
+  // InputError where the layers do not fit `input` (features, or images too small).
+  Cnn(Backend& backend, const DataShape& input, int max_rows);
 
-  static ParameterLayout layout_for();
-  static std::string description();  // "cnn 28x28x1-c5x32-p2-c5x64-p2-128-10"
+  static ParameterLayout layout_for(const DataShape& input);
+  static std::string description(const DataShape& input);  // "cnn 28x28x1-c5x32-p2-...-128-10"
 
   const ParameterLayout& layout() const override { return layout_; }
-  std::string describe() const override { return description(); }
+  std::string describe() const override { return description(input_); }
   int max_rows() const override { return max_rows_; }
   size_t layer_count() const override { return blocks_.size() + dense_.size(); }
   const std::vector<ConvBlock>& blocks() const { return blocks_; }
@@ -53,7 +54,7 @@ class Cnn final : public Model {
     std::vector<ConvBlock> blocks;
     std::vector<DenseLayer> dense;
   };
-  static Architecture build(ParameterLayout& layout);
+  static Architecture build(ParameterLayout& layout, const DataShape& input);
 
   // One block's buffers for max_rows rows.
   struct BlockBuffers {
@@ -66,6 +67,7 @@ class Cnn final : public Model {
   };
 
   Backend& backend_;
+  DataShape input_;
   int max_rows_;
   ParameterLayout layout_;
   std::vector<ConvBlock> blocks_;

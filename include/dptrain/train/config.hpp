@@ -39,6 +39,9 @@ struct LrScheduleOptions {
 // Everything `dptrain train` is told; the defaults are the reference run (the Keras MNIST MLP).
 struct TrainConfig {
   std::string data_path;
+  // What data_path's rows are (data/data_file.hpp's read_data_shape): not an option, but read
+  // from the file at set-up, before the model is built; MNIST's until then.
+  DataShape data_shape;
   int epochs = 5;
   int batch_size = 32;             // per rank; the global batch is batch_size * world size
   std::optional<int> micro_batch;  // --micro-batch: rows per forward and backward; batch_size

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <string>
+
+namespace dptrain {
+
+// What one row of a data set is, and how many classes its labels name (README, "Your own data"):
+// uint8 images [height, width, channels], which enter the model scaled to [0, 1], or float32
+// features [width], which enter it as they are (height = channels = 1). MNIST's is the default.
+// Models read their input and output widths from it; checkpoints record it.
+struct DataShape {
+  enum class Kind { images, features };
+  Kind kind = Kind::images;
+  int height = 28;
+  int width = 28;
+  int channels = 1;
+  int classes = 10;
+
+  // Values per row: height * width * channels.
+  int row_width() const { return height * width * channels; }
+  bool images() const { return kind == Kind::images; }
+  friend bool operator==(const DataShape&, const DataShape&) = default;
+
+  static DataShape features(int width, int classes) {
+    return {Kind::features, 1, width, 1, classes};
+  }
+};
+
+// "28x28x1 images, 10 classes" or "20 features, 3 classes", for messages.
+std::string describe_data_shape(const DataShape& shape);
+// "images 28x28x1 classes 10" or "features 20 classes 3": what checkpoints record.
+std::string data_shape_record(const DataShape& shape);
+// The inverse of data_shape_record; std::invalid_argument for text it did not write.
+DataShape parse_data_shape_record(const std::string& record);
+
+}  // namespace dptrain
