@@ -263,7 +263,8 @@ void GatherBatch(benchmark::State& state) {
   const int rows = static_cast<int>(state.range(0));
   CpuBackend backend(1);
   const size_t stored = 30000;
-  std::vector<uint8_t> images(stored * 784), labels(stored);
+  std::vector<uint8_t> images(stored * 784);
+  std::vector<int32_t> labels(stored);
   for (size_t i = 0; i < images.size(); ++i)
     images[i] = static_cast<uint8_t>(i * 7);
   std::vector<uint32_t> indices(static_cast<size_t>(rows));

@@ -81,9 +81,13 @@ class RecordingBackend final : public Backend {
                                 const ew::StepGuard* guard) override {
     cpu_.guarded_optimizer_update(params, grads, state, n, guard);
   }
-  void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
+  void gather_batch(const uint8_t* images, const int32_t* labels, int pixels,
                     const uint32_t* indices, int rows, float* x, int32_t* y) override {
     cpu_.gather_batch(images, labels, pixels, indices, rows, x, y);
+  }
+  void gather_feature_batch(const float* features, const int32_t* labels, int width,
+                            const uint32_t* indices, int rows, float* x, int32_t* y) override {
+    cpu_.gather_feature_batch(features, labels, width, indices, rows, x, y);
   }
   void fill(float* data, size_t n, float value) override { cpu_.fill(data, n, value); }
   void add(float* target, const float* source, size_t n) override { cpu_.add(target, source, n); }

@@ -112,15 +112,17 @@ DPTRAIN_SIMD_CLONES double sum_of_squares(const float* __restrict data, size_t n
   return sum;
 }
 
-DPTRAIN_SIMD_CLONES void gather_batch(const uint8_t* __restrict images,
-                                      const uint8_t* __restrict labels, int pixels,
+// Row values are uint8 pixels or float features (ew::row_value_to_input).
+template <class Value>
+DPTRAIN_SIMD_CLONES void gather_batch(const Value* __restrict source_rows,
+                                      const int32_t* __restrict labels, int width,
                                       const uint32_t* __restrict indices, int rows,
                                       float* __restrict x, int32_t* __restrict y) {
   for (int r = 0; r < rows; ++r) {
-    const uint8_t* __restrict source = images + static_cast<size_t>(indices[r]) * pixels;
-    float* __restrict target = x + static_cast<size_t>(r) * pixels;
-    for (int p = 0; p < pixels; ++p)
-      target[p] = ew::pixel_to_input(source[p]);
+    const Value* __restrict source = source_rows + static_cast<size_t>(indices[r]) * width;
+    float* __restrict target = x + static_cast<size_t>(r) * width;
+    for (int p = 0; p < width; ++p)
+      target[p] = ew::row_value_to_input(source[p]);
     y[r] = labels[indices[r]];
   }
 }
@@ -391,17 +393,22 @@ void CpuBackend::guarded_optimizer_update(float* params, const float* grads, ew:
   if (guard->apply != 0) optimizer_update(params, grads, state, n, guard->constants);
 }
 
-void CpuBackend::gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
+void CpuBackend::gather_batch(const uint8_t* images, const int32_t* labels, int pixels,
                               const uint32_t* indices, int rows, float* x, int32_t* y) {
   loops::gather_batch(images, labels, pixels, indices, rows, x, y);
 }
 
-void CpuBackend::prefetch_rows(const uint8_t* images, int pixels, const uint32_t* indices,
+void CpuBackend::gather_feature_batch(const float* features, const int32_t* labels, int width,
+                                      const uint32_t* indices, int rows, float* x, int32_t* y) {
+  loops::gather_batch(features, labels, width, indices, rows, x, y);
+}
+
+void CpuBackend::prefetch_rows(const void* rows_data, size_t row_bytes, const uint32_t* indices,
                                int rows) {
-  constexpr int kCacheLine = 64;
+  constexpr size_t kCacheLine = 64;
   for (int r = 0; r < rows; ++r) {
-    const uint8_t* row = images + static_cast<size_t>(indices[r]) * pixels;
-    for (int offset = 0; offset < pixels; offset += kCacheLine)
+    const char* row = static_cast<const char*>(rows_data) + indices[r] * row_bytes;
+    for (size_t offset = 0; offset < row_bytes; offset += kCacheLine)
       __builtin_prefetch(row + offset, /*rw=*/0, /*locality=*/1);
   }
 }

@@ -5,7 +5,6 @@
 #include "dptrain/backend/cpu_backend.hpp"
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/log.hpp"
-#include "dptrain/data/mnist_format.hpp"
 #include "dptrain/data/prepare.hpp"
 #include "dptrain/report/run_files.hpp"
 #include "dptrain/train/checkpoint.hpp"
@@ -14,23 +13,32 @@
 namespace dptrain::cli {
 namespace {
 
+// The data set whose class names label the results: one dptrain knows, of as many classes.
+const DataSetInfo* named_data_set(const std::string& name, int classes) {
+  const DataSetInfo* data_set = find_data_set(name);
+  return data_set != nullptr && static_cast<size_t>(classes) == data_set->class_names.size()
+             ? data_set
+             : nullptr;
+}
+
 void print_confusion(const Evaluation& evaluation, const DataSetInfo* data_set) {
+  const int classes = evaluation.classes;
   printf0("confusion matrix (rows: label, columns: prediction)\n      ");
-  for (int p = 0; p < mnist::kClasses; ++p)
+  for (int p = 0; p < classes; ++p)
     printf0("%6d", p);
   printf0("\n");
-  for (int label = 0; label < mnist::kClasses; ++label) {
+  for (int label = 0; label < classes; ++label) {
     printf0("%6d", label);
-    for (int p = 0; p < mnist::kClasses; ++p)
+    for (int p = 0; p < classes; ++p)
       printf0("%6lld", static_cast<long long>(
-                           evaluation.confusion[static_cast<size_t>(label) * mnist::kClasses + p]));
+                           evaluation.confusion[static_cast<size_t>(label) * classes + p]));
     printf0("\n");
   }
   if (data_set == nullptr) return;
   printf0("%s labels:", data_set->title);
-  for (int label = 0; label < mnist::kClasses; ++label)
+  for (int label = 0; label < classes; ++label)
     printf0(" %d %s%s", label, data_set->class_names[static_cast<size_t>(label)],
-            label + 1 < mnist::kClasses ? "," : "\n");
+            label + 1 < classes ? "," : "\n");
 }
 
 // What --json records (dptrain report reads it): the checkpoint, the scores, and the class names
@@ -53,11 +61,12 @@ report::EvalResult eval_result(const EvalOptions& options, const std::string& mo
   result.test_accuracy = evaluation.accuracy;
   result.test_correct = evaluation.correct;
   result.test_rows = evaluation.rows;
-  for (int label = 0; label < mnist::kClasses; ++label) {
+  const int classes = evaluation.classes;
+  for (int label = 0; label < classes; ++label) {
     result.classes.push_back(data_set != nullptr ? data_set->class_names[static_cast<size_t>(label)]
                                                  : std::to_string(label));
-    const auto row = evaluation.confusion.begin() + static_cast<ptrdiff_t>(label) * mnist::kClasses;
-    result.confusion.emplace_back(row, row + mnist::kClasses);
+    const auto row = evaluation.confusion.begin() + static_cast<ptrdiff_t>(label) * classes;
+    result.confusion.emplace_back(row, row + classes);
   }
   return result;
 }
@@ -91,18 +100,27 @@ int run_eval(const EvalOptions& options, const World& world) {
     // Before the work: nothing a user wrote is replaced unless asked.
     if (world.is_root() && !options.json.empty())
       report::check_new_file("eval file", options.json, options.overwrite);
-    const std::string described = checkpoint_model(options.checkpoint);
+    const CheckpointModel recorded = checkpoint_model(options.checkpoint);
     ModelSpec spec;
     try {
-      spec = parse_model(described);
+      spec = parse_model(recorded.description, recorded.data_shape);
     } catch (const std::invalid_argument& error) {
       throw InputError("checkpoint '" + options.checkpoint + "': " + error.what());
     }
+    const H5DataReader reader(options.data);
+    // A file without num_classes takes the checkpoint's K, and its labels are checked against it.
+    DataShape data_shape = reader.row_shape();
+    const std::string holds = describe_data_shape(data_shape);
+    if (data_shape.classes == 0) data_shape.classes = recorded.data_shape.classes;
+    if (!(data_shape == recorded.data_shape))
+      throw InputError("checkpoint '" + options.checkpoint + "' was trained on " +
+                       describe_data_shape(recorded.data_shape) + ", but data file '" +
+                       options.data + "' holds " + holds);
     model = make_model(backend, spec, options.batch_rows);
-    checkpoint = read_checkpoint(options.checkpoint, described, model->layout());
-    const MnistH5Reader reader(options.data);
+    checkpoint = read_checkpoint(options.checkpoint, spec, model->layout());
     data_set = reader.data_set();
-    evaluator = std::make_unique<Evaluator>(backend, world, reader, *model, options.batch_rows);
+    evaluator =
+        std::make_unique<Evaluator>(backend, world, reader, data_shape, *model, options.batch_rows);
     params = std::make_unique<DeviceArray<float>>(backend, checkpoint.params.size());
     backend.copy_to_device(params->data(), checkpoint.params.data(), params->bytes());
   });
@@ -113,14 +131,15 @@ int run_eval(const EvalOptions& options, const World& world) {
   printf0("test accuracy %.2f%% (%lld/%lld), test loss %.4f\n", 100.0 * evaluation.accuracy,
           static_cast<long long>(evaluation.correct), static_cast<long long>(evaluation.rows),
           evaluation.loss);
-  print_confusion(evaluation, find_data_set(data_set));
+  const DataSetInfo* named = named_data_set(data_set, evaluation.classes);
+  print_confusion(evaluation, named);
   if (!options.json.empty())
     world.together([&] {
       if (!world.is_root()) return;
       report::write_file_atomically(
           "eval file", options.json,
-          report::eval_result_json(eval_result(options, model->describe(), checkpoint, evaluation,
-                                               find_data_set(data_set))));
+          report::eval_result_json(
+              eval_result(options, model->describe(), checkpoint, evaluation, named)));
       printf0("wrote %s\n", options.json.c_str());
     });
   return kExitOk;

@@ -13,6 +13,7 @@
 #include "dptrain/core/log.hpp"
 #include "dptrain/core/stop_signal.hpp"
 #include "dptrain/core/trace.hpp"
+#include "dptrain/data/agree_data_shape.hpp"
 #include "dptrain/data/prepare.hpp"
 #include "dptrain/ps/ps_worker.hpp"
 #include "dptrain/ps/serve.hpp"
@@ -110,15 +111,19 @@ void print_gradient_sums(const GradientSum& sum, int micro_rows, size_t global_b
 
 }  // namespace
 
-int run_train(const TrainConfig& config, const World& world) {
-  world.together([&] { validate(config, world.size()); });
+int run_train(const TrainConfig& options, const World& world) {
+  world.together([&] { validate(options, world.size()); });
+  // The model's input and output widths follow the data, read before anything is built.
+  TrainConfig config = options;
+  config.data_shape = agree_data_shape(world, config.data_path);
   // Every output path is made or checked before any step. First --checkpoint-dir, which would
   // otherwise be found unwritable only at the first checkpoint, after an epoch of training (and
   // before --overwrite has emptied a --metrics or --trace file, opened below).
   world.together([&] { check_checkpoint_dir(world, config); });
   watchdog::set_timeout(config.collective_timeout_seconds);
   const bool ps = config.mode == TrainMode::ps;
-  const ParameterLayout layout = model_layout(model_spec(config));
+  ParameterLayout layout;
+  world.together([&] { layout = model_layout(model_spec(config)); });
   const size_t parameters = layout.total();
   std::optional<PsPlan> plan;
   if (ps) plan.emplace(world.size(), config.ps_servers.value_or(1), parameters);
@@ -180,11 +185,12 @@ int run_train(const TrainConfig& config, const World& world) {
   const ShardedSampler& sampler = trainer->sampler();
   const DataSetInfo* data_set = find_data_set(trainer->data_set());
   printf0(
-      "data: %s%s%s%s, %zu training rows on this %s, %zu steps of %zu x %d rows per epoch, "
+      "data: %s%s%s%s, %s, %zu training rows on this %s, %zu steps of %zu x %d rows per epoch, "
       "%zu rows left out per epoch\n",
       config.data_path.c_str(), data_set ? " (" : "", data_set ? data_set->title : "",
-      data_set ? ")" : "", trainer->shard_rows(), ps ? "worker" : "rank", sampler.steps_per_epoch(),
-      static_cast<size_t>(replicas.size()), config.batch_size, sampler.dropped_per_epoch());
+      data_set ? ")" : "", describe_data_shape(config.data_shape).c_str(), trainer->shard_rows(),
+      ps ? "worker" : "rank", sampler.steps_per_epoch(), static_cast<size_t>(replicas.size()),
+      config.batch_size, sampler.dropped_per_epoch());
   print_gradient_sums(trainer->gradient_sum(), micro_batch_rows(config), sampler.global_batch());
   printf0("model: %s, %zu parameters; %s\n", trainer->model().describe().c_str(),
           trainer->model().layout().total(), describe_optimizer(config.optimizer).c_str());

@@ -155,13 +155,15 @@ __global__ void guarded_optimizer_kernel(float* params, const float* grads, ew::
   }
 }
 
-__global__ void gather_kernel(const uint8_t* images, const uint8_t* labels, int pixels,
+// Row values are uint8 pixels or float features (ew::row_value_to_input).
+template <class Value>
+__global__ void gather_kernel(const Value* source_rows, const int32_t* labels, int width,
                               const uint32_t* indices, int rows, float* x, int32_t* y) {
-  DPTRAIN_FOR_EACH(i, static_cast<size_t>(rows) * pixels) {
-    const size_t r = i / static_cast<size_t>(pixels);
-    const size_t p = i % static_cast<size_t>(pixels);
+  DPTRAIN_FOR_EACH(i, static_cast<size_t>(rows) * width) {
+    const size_t r = i / static_cast<size_t>(width);
+    const size_t p = i % static_cast<size_t>(width);
     const size_t source = static_cast<size_t>(indices[r]);
-    x[i] = ew::pixel_to_input(images[source * pixels + p]);
+    x[i] = ew::row_value_to_input(source_rows[source * width + p]);
     if (p == 0) y[r] = labels[source];
   }
 }
@@ -470,11 +472,20 @@ void CudaBackend::guarded_optimizer_update(float* params, const float* grads,
   check_launch();
 }
 
-void CudaBackend::gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
+void CudaBackend::gather_batch(const uint8_t* images, const int32_t* labels, int pixels,
                                const uint32_t* indices, int rows, float* x, int32_t* y) {
   const size_t n = static_cast<size_t>(rows) * pixels;
   if (n == 0) return;
   gather_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(images, labels, pixels, indices, rows, x,
+                                                         y);
+  check_launch();
+}
+
+void CudaBackend::gather_feature_batch(const float* features, const int32_t* labels, int width,
+                                       const uint32_t* indices, int rows, float* x, int32_t* y) {
+  const size_t n = static_cast<size_t>(rows) * width;
+  if (n == 0) return;
+  gather_kernel<<<blocks_for(n), kThreads, 0, stream_>>>(features, labels, width, indices, rows, x,
                                                          y);
   check_launch();
 }

@@ -62,8 +62,10 @@ class CudaBackend final : public Backend {
                         const ew::UpdateStep& step) override;
   void guarded_optimizer_update(float* params, const float* grads, ew::StateTensors state, size_t n,
                                 const ew::StepGuard* guard) override;
-  void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
+  void gather_batch(const uint8_t* images, const int32_t* labels, int pixels,
                     const uint32_t* indices, int rows, float* x, int32_t* y) override;
+  void gather_feature_batch(const float* features, const int32_t* labels, int width,
+                            const uint32_t* indices, int rows, float* x, int32_t* y) override;
   void fill(float* data, size_t n, float value) override;
   void add(float* target, const float* source, size_t n) override;
   void to_fixed_point(const float* g, size_t n, double scale, bool accumulate, int64_t* acc,

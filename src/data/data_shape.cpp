@@ -6,10 +6,11 @@
 namespace dptrain {
 
 std::string describe_data_shape(const DataShape& shape) {
-  const std::string classes = std::to_string(shape.classes) + " classes";
-  if (!shape.images()) return std::to_string(shape.width) + " features, " + classes;
+  const std::string classes =
+      shape.classes > 0 ? ", " + std::to_string(shape.classes) + " classes" : "";
+  if (!shape.images()) return std::to_string(shape.width) + " features" + classes;
   return std::to_string(shape.height) + "x" + std::to_string(shape.width) + "x" +
-         std::to_string(shape.channels) + " images, " + classes;
+         std::to_string(shape.channels) + " images" + classes;
 }
 
 std::string data_shape_record(const DataShape& shape) {

@@ -36,6 +36,8 @@ void write_mnist_h5(const std::string& path, const LabeledImages& train,
                     const std::string& data_set) {
   h5::AtomicFile file(path, overwrite);
   if (!data_set.empty()) h5::write_attribute(file.id(), kDataSetAttribute, data_set);
+  // K recorded, so that a stray label is refused rather than read as an eleventh class.
+  h5::write_attribute(file.id(), "num_classes", int64_t{mnist::kClasses});
   write_split(file.id(), "/train", mnist::kTrainImages, mnist::kTrainLabels, train, train_sources);
   write_split(file.id(), "/test", mnist::kTestImages, mnist::kTestLabels, test, test_sources);
   file.commit();

@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "dptrain/backend/cpu_backend.hpp"
-#include "dptrain/data/mnist_h5.hpp"
+#include "dptrain/data/h5_data_reader.hpp"
 #include "dptrain/data/sampler.hpp"
 #include "dptrain/ps/parameter_server.hpp"
 #include "dptrain/train/lr_plan.hpp"
@@ -17,7 +17,7 @@ void serve_parameters(const TrainConfig& config, const World& world, const PsPla
   std::unique_ptr<Model> model;
   size_t steps_per_epoch = 0;
   world.together([&] {                             // Trainer::create's first agreement
-    const MnistH5Reader reader(config.data_path);  // the header only: servers hold no data
+    const H5DataReader reader(config.data_path);  // the header only: servers hold no data
     steps_per_epoch =
         ShardedSampler(reader.train_rows(), config.batch_size, 0, plan.workers, config.seed)
             .steps_per_epoch();

@@ -110,6 +110,18 @@ std::string recorded_model(hid_t file) {
   return text;
 }
 
+// The shape of the rows a checkpoint was trained on; MNIST's for checkpoints from before the
+// attribute, which knew no other.
+DataShape recorded_data_shape(hid_t file) {
+  if (H5Aexists(file, "data_shape") <= 0) return DataShape{};
+  const std::string record = h5::read_string_attribute(file, "data_shape");
+  try {
+    return parse_data_shape_record(record);
+  } catch (const std::invalid_argument&) {
+    throw std::runtime_error("its data_shape attribute '" + record + "' is not one dptrain writes");
+  }
+}
+
 // --exact's attributes; a checkpoint from before them was not exact, and its micro-batch was
 // the whole local batch.
 void read_exactness(hid_t file, Checkpoint& checkpoint) {
@@ -174,6 +186,7 @@ std::string write_checkpoint(const std::string& dir, const ParameterLayout& layo
     h5::write_attribute(id, "global_batch", static_cast<int64_t>(checkpoint.global_batch));
     h5::write_attribute(id, "seed", static_cast<int64_t>(checkpoint.seed));
     h5::write_attribute(id, "model", checkpoint.model);
+    h5::write_attribute(id, "data_shape", data_shape_record(checkpoint.data_shape));
     h5::write_attribute(id, "optimizer", checkpoint.optimizer);
     h5::write_attribute(id, "optimizer_state", state_names);
     h5::write_attribute(id, "optimizer_steps", checkpoint.optimizer_steps);
@@ -217,12 +230,18 @@ std::string checkpoint_dir_problem(const std::string& dir, bool resume) {
   return "";
 }
 
-Checkpoint read_checkpoint(const std::string& path, const std::string& model,
+Checkpoint read_checkpoint(const std::string& path, const ModelSpec& spec,
                            const ParameterLayout& layout) {
   const h5::Id file = open_checkpoint(path);
   Checkpoint checkpoint;
   try {
+    checkpoint.data_shape = recorded_data_shape(file.get());
+    if (!(checkpoint.data_shape == spec.input))
+      throw InputError("checkpoint '" + path + "' was trained on " +
+                       describe_data_shape(checkpoint.data_shape) + ", but this data holds " +
+                       describe_data_shape(spec.input));
     checkpoint.model = recorded_model(file.get());
+    const std::string model = describe_model(spec);
     if (checkpoint.model != model)
       throw InputError("checkpoint '" + path + "' holds model " + checkpoint.model +
                        ", but this run builds " + model);
@@ -247,10 +266,10 @@ Checkpoint read_checkpoint(const std::string& path, const std::string& model,
   return checkpoint;
 }
 
-std::string checkpoint_model(const std::string& path) {
+CheckpointModel checkpoint_model(const std::string& path) {
   const h5::Id file = open_checkpoint(path);
   try {
-    return recorded_model(file.get());
+    return {recorded_model(file.get()), recorded_data_shape(file.get())};
   } catch (const std::exception& error) {
     throw InputError("checkpoint '" + path + "' is incomplete or corrupt: " + error.what());
   }
@@ -356,6 +375,7 @@ Checkpoint checkpoint_header(const TrainConfig& config, const TrainingPosition& 
   checkpoint.global_batch = global_batch;
   checkpoint.seed = config.seed;
   checkpoint.model = model;
+  checkpoint.data_shape = config.data_shape;
   checkpoint.config_json = config_to_json(config);
   checkpoint.exact = config.exact;
   checkpoint.micro_batch = micro_batch_rows(config);
@@ -397,7 +417,7 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
     for (const std::string& reason : choice.passed_over)
       std::fprintf(stderr, "dptrain: warning: --resume passes over %s\n", reason.c_str());
     path = choice.path;
-    checkpoint = read_checkpoint(path, describe_model(model_spec(config)), layout);
+    checkpoint = read_checkpoint(path, model_spec(config), layout);
     const std::string refused = "refusing to resume from '" + path + "': ";
     if (checkpoint.seed != config.seed)
       throw InputError(refused + "it was trained with --seed " + std::to_string(checkpoint.seed) +
@@ -441,6 +461,7 @@ Checkpoint share_newest_checkpoint(const World& world, const TrainConfig& config
   checkpoint.micro_batch = static_cast<int>(numbers.micro_batch);
   share(world, checkpoint.fixed_point_exponents);
   share(world, checkpoint.model);
+  checkpoint.data_shape = config.data_shape;  // read_checkpoint found it the same
   share(world, checkpoint.config_json);
   share(world, checkpoint.params);
   share(world, checkpoint.optimizer);

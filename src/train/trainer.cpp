@@ -10,7 +10,6 @@
 #include "dptrain/core/log.hpp"
 #include "dptrain/core/random.hpp"
 #include "dptrain/core/trace.hpp"
-#include "dptrain/data/mnist_format.hpp"
 #include "dptrain/train/lr_plan.hpp"
 
 namespace dptrain {
@@ -22,11 +21,14 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-template <class T>
-DeviceArray<T> upload(Backend& backend, const std::vector<T>& host) {
-  DeviceArray<T> array(backend, host.size());
-  backend.copy_to_device(array.data(), host.data(), array.bytes());
-  return array;
+// The run was set up (its model sized) for config.data_shape, read from the same file by
+// agree_data_shape: a file that changed since is refused, not misread.
+void check_row_shape(const H5DataReader& reader, const DataShape& expected) {
+  DataShape found = reader.row_shape();
+  found.classes = expected.classes;
+  if (!(found == expected))
+    throw InputError("data file '" + reader.path() + "' holds " + describe_data_shape(found) +
+                     ", but the run was set up for " + describe_data_shape(expected));
 }
 
 }  // namespace
@@ -45,7 +47,8 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const World&
   const World& everyone = agreement != nullptr ? *agreement : replicas;
   std::unique_ptr<Trainer> trainer;
   everyone.together([&] {
-    const MnistH5Reader reader(config.data_path);
+    const H5DataReader reader(config.data_path);
+    check_row_shape(reader, config.data_shape);
     trainer.reset(new Trainer(config, replicas, everyone, update, backend, reader));
   });
   check_same_model(everyone, *trainer->model_);
@@ -55,7 +58,7 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const World&
 }
 
 Trainer::Trainer(const TrainConfig& config, const World& world, const World& everyone,
-                 ParameterUpdate& update, Backend& backend, const MnistH5Reader& reader)
+                 ParameterUpdate& update, Backend& backend, const H5DataReader& reader)
     : config_(config),
       world_(world),
       everyone_(everyone),
@@ -64,7 +67,7 @@ Trainer::Trainer(const TrainConfig& config, const World& world, const World& eve
       sampler_(reader.train_rows(), config.batch_size, world.rank(), world.size(), config.seed),
       model_(make_model(backend, model_spec(config),
                         std::max(micro_batch_rows(config), config.eval_batch_size))),
-      evaluator_(backend, world, reader, *model_, config.eval_batch_size),
+      evaluator_(backend, world, reader, config.data_shape, *model_, config.eval_batch_size),
       grad_scale_(update.gradient_scale(sampler_.local_batch(), sampler_.global_batch())),
       micro_rows_(micro_batch_rows(config)),
       fault_(fault_from_environment()),
@@ -76,19 +79,19 @@ Trainer::Trainer(const TrainConfig& config, const World& world, const World& eve
            update.buffer_elements(model_->layout().total())) {
   lr_schedule_ = dptrain::lr_schedule(config_, sampler_.global_batch(), sampler_.steps_per_epoch());
   update_.set_schedule(lr_schedule_);
-  const LabeledImages train = reader.read_train(sampler_.shard());
+  const DataShape& shape = config_.data_shape;
+  const LabeledRows train = reader.read_train(sampler_.shard(), shape.classes);
   train_rows_ = train.rows;
   data_set_ = reader.data_set();
-  train_images_ = upload(backend_, train.images);
-  train_labels_ = upload(backend_, train.labels);
+  train_data_ = DeviceRows(backend_, train, shape);
 
   epoch_order_.resize(sampler_.steps_per_epoch() * sampler_.local_batch());
   epoch_order_on_device_ = DeviceArray<uint32_t>(backend_, epoch_order_.size());
 
   const size_t rows = static_cast<size_t>(micro_rows_);
-  x_ = DeviceArray<float>(backend_, rows * mnist::kPixels);
+  x_ = DeviceArray<float>(backend_, rows * static_cast<size_t>(shape.row_width()));
   y_ = DeviceArray<int32_t>(backend_, rows);
-  dlogits_ = DeviceArray<float>(backend_, rows * mnist::kClasses);
+  dlogits_ = DeviceArray<float>(backend_, rows * static_cast<size_t>(shape.classes));
   loss_sum_ = DeviceArray<double>(backend_, 1);
   recomputed_loss_ = DeviceArray<double>(backend_, 1);
   // Every rank decides the same (the configuration, the fault asked for), as NCCL requires of
@@ -130,20 +133,18 @@ void Trainer::compute_gradients(size_t k, const uint32_t* rows_of_step, int64_t 
     const size_t first_row = k * sampler_.local_batch() + j * rows;
     {
       const trace::Span span("gather batch", trace::Phase::data);
-      backend_.gather_batch(train_images_.data(), train_labels_.data(), mnist::kPixels,
-                            rows_of_step + j * rows, micro_rows_, x_.data(), y_.data());
+      train_data_.gather(rows_of_step + j * rows, micro_rows_, x_.data(), y_.data());
     }
     {
       const trace::Span span("forward and loss", trace::Phase::forward);
       const float* logits = model_->forward(params_.data(), x_.data(), micro_rows_);
-      backend_.softmax_cross_entropy(logits, y_.data(), micro_rows_, mnist::kClasses, grad_scale_,
-                                     dlogits_.data(), loss_sum);
+      backend_.softmax_cross_entropy(logits, y_.data(), micro_rows_, config_.data_shape.classes,
+                                     grad_scale_, dlogits_.data(), loss_sum);
     }
     // The next rows are scattered over the data set: ask for them now, so that the memory
     // fetches run under this backward's GEMMs instead of stalling the next gather.
     if (first_row + rows < epoch_order_.size())
-      backend_.prefetch_rows(train_images_.data(), mnist::kPixels,
-                             epoch_order_.data() + first_row + rows, micro_rows_);
+      train_data_.prefetch(epoch_order_.data() + first_row + rows, micro_rows_);
     const bool last = j + 1 == micro_batches;
     float* grads = sum_.gradients_of(j);
     // An injected NaN must be in place before any of the gradients it is in is sent: that

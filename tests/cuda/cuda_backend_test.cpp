@@ -263,23 +263,34 @@ TEST_F(CudaVsCpu, BlockSumsOfSquares) {
 
 TEST_F(CudaVsCpu, GatherBatchAndFill) {
   const int pixels = 784, stored = 50, rows = 17;
-  std::vector<uint8_t> images(static_cast<size_t>(stored) * pixels), labels(stored);
+  std::vector<uint8_t> images(static_cast<size_t>(stored) * pixels);
+  std::vector<int32_t> labels(stored);
   for (size_t i = 0; i < images.size(); ++i)
     images[i] = static_cast<uint8_t>(i * 31);
   for (int i = 0; i < stored; ++i)
-    labels[i] = static_cast<uint8_t>(i % 10);
+    labels[i] = i % 10;
   std::vector<uint32_t> indices(rows);
   for (int r = 0; r < rows; ++r)
     indices[r] = static_cast<uint32_t>((r * 13) % stored);
   std::vector<float> x(static_cast<size_t>(rows) * pixels);
   std::vector<int32_t> y(rows);
   cpu_.gather_batch(images.data(), labels.data(), pixels, indices.data(), rows, x.data(), y.data());
-  DeviceArray<uint8_t> di = upload(images), dl = upload(labels);
+  DeviceArray<uint8_t> di = upload(images);
+  DeviceArray<int32_t> dl = upload(labels);
   DeviceArray<uint32_t> dindices = upload(indices);
   DeviceArray<float> dx(*gpu_, x.size());
   DeviceArray<int32_t> dy(*gpu_, y.size());
   gpu_->gather_batch(di.data(), dl.data(), pixels, dindices.data(), rows, dx.data(), dy.data());
   expect_close(download(dx), x, 0.0f, "x");
+  EXPECT_EQ(download(dy), y);
+  // Float features: copied as they are.
+  std::vector<float> features(images.begin(), images.end());
+  cpu_.gather_feature_batch(features.data(), labels.data(), pixels, indices.data(), rows, x.data(),
+                            y.data());
+  DeviceArray<float> df = upload(features);
+  gpu_->gather_feature_batch(df.data(), dl.data(), pixels, dindices.data(), rows, dx.data(),
+                             dy.data());
+  expect_close(download(dx), x, 0.0f, "features");
   EXPECT_EQ(download(dy), y);
   gpu_->fill(dx.data(), dx.size(), 2.5f);
   expect_close(download(dx), std::vector<float>(x.size(), 2.5f), 0.0f, "fill");

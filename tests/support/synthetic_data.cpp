@@ -28,6 +28,31 @@ LabeledImages synthetic_images(size_t rows, uint64_t seed, uint64_t split) {
   return data;
 }
 
+LabeledRows synthetic_rows(const DataShape& shape, size_t rows, uint64_t seed, uint64_t split) {
+  LabeledRows data;
+  data.rows = rows;
+  const size_t width = static_cast<size_t>(shape.row_width());
+  (shape.images() ? data.images.resize(rows * width) : data.features.resize(rows * width));
+  data.labels.resize(rows);
+  const uint64_t prototypes = random::stream_key(seed, 4);
+  const uint64_t noise = random::stream_key(seed, 5, split);
+  const uint64_t labels = random::stream_key(seed, 6, split);
+  for (size_t r = 0; r < rows; ++r) {
+    const int32_t label = static_cast<int32_t>(random::bits(labels, r) % shape.classes);
+    data.labels[r] = label;
+    for (size_t p = 0; p < width; ++p) {
+      const float base = random::uniform01(prototypes, label * width + p);
+      const float jitter = random::uniform01(noise, r * width + p);
+      if (shape.images()) {
+        data.images[r * width + p] = static_cast<uint8_t>(base * 160.0f + jitter * 95.0f);
+      } else {
+        data.features[r * width + p] = (base * 4.0f - 2.0f) + (jitter * 2.0f - 1.0f);
+      }
+    }
+  }
+  return data;
+}
+
 void write_synthetic_h5(const std::string& path, size_t train_rows, size_t test_rows,
                         uint64_t seed) {
   const MnistSplitSources sources{{"synthetic-images", "none"}, {"synthetic-labels", "none"}};

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "dptrain/data/h5_check.hpp"
+#include "dptrain/data/h5_io.hpp"
 #include "dptrain/data/mnist_format.hpp"
 #include "support/synthetic_data.hpp"
 
@@ -26,7 +27,9 @@ struct RawDataset {
   int gzip_level = 0;
 };
 
-void write_raw(const std::string& path, const std::vector<RawDataset>& datasets) {
+// num_classes: the root attribute, written unless 0.
+void write_raw(const std::string& path, const std::vector<RawDataset>& datasets,
+               int64_t num_classes = 0) {
   h5::silence_errors();
   const h5::Id file(h5Check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)),
                     H5Fclose);
@@ -49,6 +52,93 @@ void write_raw(const std::string& path, const std::vector<RawDataset>& datasets)
     if (d.data != nullptr)
       h5Check(H5Dwrite(dataset.get(), d.memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, d.data));
   }
+  if (num_classes != 0) h5::write_attribute(file.get(), "num_classes", num_classes);
+}
+
+// Rows of other shapes than MNIST's (README, "Your own data"), learnable, in one split.
+constexpr size_t kShapedTrainRows = 1536;
+constexpr size_t kShapedTestRows = 256;
+
+// Host copies of one split's datasets for write_raw, labels in the file type asked for.
+struct ShapedSplit {
+  ShapedSplit(const DataShape& shape, size_t rows, uint64_t split, hid_t file_label_type)
+      : data(synthetic_rows(shape, rows, 11, split)),
+        labels64(data.labels.begin(), data.labels.end()),
+        labels8(data.labels.begin(), data.labels.end()),
+        label_type(file_label_type) {
+    dims = {rows};
+    if (shape.images()) {
+      dims.insert(dims.end(),
+                  {hsize_t(shape.height), hsize_t(shape.width), hsize_t(shape.channels)});
+    } else {
+      dims.push_back(hsize_t(shape.width));
+    }
+  }
+  std::vector<RawDataset> datasets(const std::string& split) const {
+    const bool images = !data.images.empty();
+    const void* label_data =
+        H5Tget_size(label_type) == 8   ? static_cast<const void*>(labels64.data())
+        : H5Tget_size(label_type) == 4 ? static_cast<const void*>(data.labels.data())
+                                       : static_cast<const void*>(labels8.data());
+    const hid_t label_memory = H5Tget_size(label_type) == 8   ? H5T_NATIVE_INT64
+                               : H5Tget_size(label_type) == 4 ? H5T_NATIVE_INT32
+                                                              : H5T_NATIVE_UINT8;
+    return {{split + (images ? "/images" : "/features"), images ? H5T_STD_U8LE : H5T_IEEE_F32LE,
+             images ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, dims,
+             images ? static_cast<const void*>(data.images.data()) : data.features.data()},
+            {split + "/labels", label_type, label_memory, {dims[0]}, label_data}};
+  }
+  LabeledRows data;
+  std::vector<int64_t> labels64;
+  std::vector<uint8_t> labels8;
+  hid_t label_type;
+  std::vector<hsize_t> dims;
+};
+
+const DataShape kColorImages{DataShape::Kind::images, 32, 32, 3, 5};
+const DataShape kFeatures = DataShape::features(20, 3);
+
+// The kinds of other shapes: learnable files and their malformed variants.
+bool write_shaped_file(const std::string& kind, const std::string& path) {
+  const bool images = kind.starts_with("images-32x32x3") || kind == "test-shape-mismatch";
+  const DataShape shape = images ? kColorImages : kFeatures;
+  const hid_t label_type = images                     ? H5T_STD_U8LE
+                           : kind == "negative-label" ? H5T_STD_I32LE
+                                                      : H5T_STD_I64LE;
+  ShapedSplit train(shape, kShapedTrainRows, 0, label_type);
+  ShapedSplit test(shape, kShapedTestRows, 1, label_type);
+  int64_t num_classes = images ? shape.classes : 0;
+  if (kind == "one-class") std::fill(train.labels64.begin(), train.labels64.end(), 0);
+  if (kind == "negative-label") train.data.labels[9] = -1;
+  if (kind == "labels-at-num-classes") {
+    num_classes = shape.classes;
+    train.labels64[7] = shape.classes;
+  }
+  std::vector<RawDataset> datasets = train.datasets("/train");
+  const std::vector<RawDataset> test_sets = test.datasets("/test");
+  datasets.insert(datasets.end(), test_sets.begin(), test_sets.end());
+  std::vector<double> wide(train.data.features.begin(), train.data.features.end());
+  const std::vector<uint8_t> small_images(kShapedTestRows * 28 * 28, 7);
+  if (kind == "features-float64") {
+    datasets[0].file_type = H5T_IEEE_F64LE;
+    datasets[0].memory_type = H5T_NATIVE_DOUBLE;
+    datasets[0].data = wide.data();
+  } else if (kind == "features-rank3") {
+    datasets[0].dims = {kShapedTrainRows, 4, 5};
+  } else if (kind == "labels-2d") {
+    datasets[1].dims = {kShapedTrainRows, 1};
+  } else if (kind == "test-shape-mismatch") {
+    datasets[2].dims = {kShapedTestRows, 28, 28};
+    datasets[2].data = small_images.data();
+  } else if (kind == "both-images-and-features") {
+    datasets.push_back(
+        {"/train/images", H5T_STD_U8LE, H5T_NATIVE_UINT8, {kShapedTrainRows, 2, 2}, nullptr});
+  } else if (kind != "images-32x32x3" && kind != "features-20" && kind != "one-class" &&
+             kind != "negative-label" && kind != "labels-at-num-classes") {
+    return false;
+  }
+  write_raw(path, datasets, num_classes);
+  return true;
 }
 
 hsize_t rows_of(const LabeledImages& split) {
@@ -75,16 +165,34 @@ std::vector<RawDataset> standard(const LabeledImages& train, const LabeledImages
 }  // namespace
 
 std::vector<std::string> test_file_kinds() {
-  return {"good",           "foreign-layout",
-          "not-hdf5",       "truncated",
-          "missing-group",  "missing-dataset",
-          "images-int32",   "labels-float",
-          "images-flat",    "length-mismatch",
-          "empty",          "bad-train-label",
-          "bad-test-label", "tiny"};
+  return {"good",
+          "foreign-layout",
+          "not-hdf5",
+          "truncated",
+          "missing-group",
+          "missing-dataset",
+          "images-int32",
+          "labels-float",
+          "images-flat",
+          "length-mismatch",
+          "empty",
+          "bad-train-label",
+          "bad-test-label",
+          "tiny",
+          "images-32x32x3",
+          "features-20",
+          "features-float64",
+          "features-rank3",
+          "labels-2d",
+          "test-shape-mismatch",
+          "both-images-and-features",
+          "one-class",
+          "negative-label",
+          "labels-at-num-classes"};
 }
 
 void write_test_file(const std::string& kind, const std::string& path) {
+  if (write_shaped_file(kind, path)) return;
   LabeledImages train = synthetic_images(kind == "tiny" ? 40 : kTrainRows, 1);
   LabeledImages test = synthetic_images(kTestRows, 1, 1);
   std::vector<RawDataset> datasets = standard(train, test);
@@ -138,7 +246,8 @@ void write_test_file(const std::string& kind, const std::string& path) {
   } else {
     throw std::invalid_argument("unknown test file kind: " + kind);
   }
-  write_raw(path, datasets);
+  // As dptrain prepare writes them: K = 10 recorded, so that a stray label is an error.
+  write_raw(path, datasets, mnist::kClasses);
 }
 
 }  // namespace dptrain::testing

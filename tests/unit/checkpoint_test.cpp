@@ -57,8 +57,8 @@ class CheckpointFile : public ::testing::Test {
 
 TEST_F(CheckpointFile, HoldsTheCnnAndItsDescription) {
   const std::string path = write(kCnn);
-  EXPECT_EQ(checkpoint_model(path), "cnn 28x28x1-c5x32-p2-c5x64-p2-128-10");
-  const Checkpoint read = read_checkpoint(path, describe_model(kCnn), model_layout(kCnn));
+  EXPECT_EQ(checkpoint_model(path).description, "cnn 28x28x1-c5x32-p2-c5x64-p2-128-10");
+  const Checkpoint read = read_checkpoint(path, kCnn, model_layout(kCnn));
   EXPECT_EQ(read.model, written_.model);
   EXPECT_EQ(read.params, written_.params);
   EXPECT_EQ(read.optimizer, "adam");
@@ -69,13 +69,13 @@ TEST_F(CheckpointFile, HoldsTheCnnAndItsDescription) {
     EXPECT_EQ(read.optimizer_state[i].values, written_.optimizer_state[i].values);
   }
   EXPECT_EQ(read.position.global_step, 19);
-  EXPECT_EQ(parse_model(checkpoint_model(path)).kind, ModelKind::cnn);
+  EXPECT_EQ(parse_model(checkpoint_model(path).description).kind, ModelKind::cnn);
 }
 
 TEST_F(CheckpointFile, RefusesAnotherModel) {
   const std::string path = write(kMlp);
   try {
-    read_checkpoint(path, describe_model(kCnn), model_layout(kCnn));
+    read_checkpoint(path, kCnn, model_layout(kCnn));
     FAIL() << "no InputError";
   } catch (const InputError& error) {
     EXPECT_NE(std::string(error.what())
@@ -93,15 +93,15 @@ TEST_F(CheckpointFile, ReadsTheWidthsOfCheckpointsFromBeforeTheCnn) {
     ASSERT_GE(H5Adelete(file.get(), "model"), 0);
     h5::write_attribute(file.get(), "widths", std::vector<int64_t>{784, 64, 10});
   }
-  EXPECT_EQ(checkpoint_model(path), "mlp 784-64-10");
-  const Checkpoint read = read_checkpoint(path, describe_model(kMlp), model_layout(kMlp));
+  EXPECT_EQ(checkpoint_model(path).description, "mlp 784-64-10");
+  const Checkpoint read = read_checkpoint(path, kMlp, model_layout(kMlp));
   EXPECT_EQ(read.params, written_.params);
-  EXPECT_THROW(read_checkpoint(path, describe_model(kCnn), model_layout(kCnn)), InputError);
+  EXPECT_THROW(read_checkpoint(path, kCnn, model_layout(kCnn)), InputError);
 }
 
 TEST_F(CheckpointFile, KeepsExactSumsMicroBatchAndScales) {
   const std::string path = write(kCnn, /*exact=*/true);
-  const Checkpoint read = read_checkpoint(path, describe_model(kCnn), model_layout(kCnn));
+  const Checkpoint read = read_checkpoint(path, kCnn, model_layout(kCnn));
   EXPECT_TRUE(read.exact);
   EXPECT_EQ(read.micro_batch, 16);
   EXPECT_EQ(read.fixed_point_exponents, written_.fixed_point_exponents);
@@ -116,7 +116,7 @@ TEST_F(CheckpointFile, ReadsCheckpointsFromBeforeExactSumsAsFloatSummed) {
     for (const char* name : {"exact", "micro_batch", "fixed_point_exponents"})
       ASSERT_GE(H5Adelete(file.get(), name), 0) << name;
   }
-  const Checkpoint read = read_checkpoint(path, describe_model(kMlp), model_layout(kMlp));
+  const Checkpoint read = read_checkpoint(path, kMlp, model_layout(kMlp));
   EXPECT_FALSE(read.exact);
   EXPECT_EQ(read.micro_batch, 32);  // its whole local batch: 64 rows on 2 ranks
   EXPECT_TRUE(read.fixed_point_exponents.empty());
@@ -133,7 +133,7 @@ TEST_F(CheckpointFile, ReadsCheckpointsFromBeforeTheOptimizerSeamAsAdams) {
       ASSERT_GE(H5Adelete(file.get(), name), 0) << name;
     h5::write_attribute(file.get(), "adam_steps", int64_t{23});
   }
-  const Checkpoint read = read_checkpoint(path, describe_model(kMlp), model_layout(kMlp));
+  const Checkpoint read = read_checkpoint(path, kMlp, model_layout(kMlp));
   EXPECT_EQ(read.optimizer, "adam");
   EXPECT_EQ(read.optimizer_steps, 23);
   ASSERT_EQ(read.optimizer_state.size(), 2u);
@@ -156,7 +156,7 @@ TEST_F(CheckpointFile, KeepsAnyOptimizersNamedState) {
       checkpoint.optimizer_state = {{"velocity", testing::random_values(layout.total(), 5)}};
     const std::string path =
         write_checkpoint(dir_ + (momentum ? "/with" : "/without"), layout, checkpoint, 1);
-    const Checkpoint read = read_checkpoint(path, describe_model(kMlp), layout);
+    const Checkpoint read = read_checkpoint(path, kMlp, layout);
     EXPECT_EQ(read.optimizer, "sgd");
     EXPECT_EQ(read.optimizer_steps, 5);
     ASSERT_EQ(read.optimizer_state.size(), momentum ? 1u : 0u);
@@ -195,8 +195,7 @@ TEST_F(CheckpointFile, SetUpLeavesWhatADirectoryHolds) {
     EXPECT_EQ(checkpoint_dir_problem(dir_, resume), "");
     EXPECT_EQ(entries(dir_), before);
   }
-  EXPECT_EQ(read_checkpoint(checkpoint, describe_model(kMlp), model_layout(kMlp)).params,
-            written_.params);
+  EXPECT_EQ(read_checkpoint(checkpoint, kMlp, model_layout(kMlp)).params, written_.params);
 }
 
 TEST_F(CheckpointFile, SetUpSaysWhyADirectoryCannotBeWritten) {

@@ -96,16 +96,18 @@ TEST_P(Prepare, ConvertsIdxFilesToTheHdf5Layout) {
   const PreparedData prepared = prepare(out);
   EXPECT_EQ(prepared.train_rows, 70u);
   EXPECT_EQ(prepared.test_rows, 30u);
-  const MnistH5Reader reader(out);
-  EXPECT_EQ(reader.read_train(RowSelection::range(0, 70)).images, train_.images);
-  EXPECT_EQ(reader.read_test(RowSelection::range(0, 30)).labels, test_.labels);
+  const H5DataReader reader(out);
+  EXPECT_EQ(reader.read_train(RowSelection::range(0, 70), 10).images, train_.images);
+  EXPECT_EQ(reader.row_shape().classes, 10) << "prepare records num_classes";
+  EXPECT_EQ(reader.read_test(RowSelection::range(0, 30), 10).labels,
+            std::vector<int32_t>(test_.labels.begin(), test_.labels.end()));
 }
 
 TEST_P(Prepare, RecordsWhichDataSetTheFileHolds) {
   const std::string out = (dir_ / "out.h5").string();
   prepare(out);
   const DataSetInfo& info = data_set_info(GetParam());
-  EXPECT_EQ(MnistH5Reader(out).data_set(), info.name);
+  EXPECT_EQ(H5DataReader(out).data_set(), info.name);
   EXPECT_EQ(find_data_set(info.name), &info);
 }
 
@@ -143,11 +145,12 @@ TEST(DataSetAttribute, IsOptionalForTheReader) {
   const LabeledImages data = testing::synthetic_images(10, 2);
   const MnistSplitSources none{{"i", "-"}, {"l", "-"}};
   write_mnist_h5(out, data, none, data, none, false);
-  const MnistH5Reader reader(out);
+  const H5DataReader reader(out);
   EXPECT_EQ(reader.data_set(), "");
   EXPECT_EQ(find_data_set(reader.data_set()), nullptr);
   EXPECT_EQ(find_data_set("cifar-10"), nullptr);
-  EXPECT_EQ(reader.read_train(RowSelection::range(0, 10)).labels, data.labels);
+  EXPECT_EQ(reader.read_train(RowSelection::range(0, 10), 10).labels,
+            std::vector<int32_t>(data.labels.begin(), data.labels.end()));
   fs::remove_all(dir);
 }
 

@@ -98,8 +98,12 @@ class Backend {
                                         size_t n, const ew::StepGuard* guard) = 0;
 
   // x[r, :] = images[indices[r], :] / 255 and y[r] = labels[indices[r]] for r < rows.
-  virtual void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
+  virtual void gather_batch(const uint8_t* images, const int32_t* labels, int pixels,
                             const uint32_t* indices, int rows, float* x, int32_t* y) = 0;
+  // The same for float features, which enter the model as they are: x[r, :] =
+  // features[indices[r], :].
+  virtual void gather_feature_batch(const float* features, const int32_t* labels, int width,
+                                    const uint32_t* indices, int rows, float* x, int32_t* y) = 0;
 
   virtual void fill(float* data, size_t n, float value) = 0;
   // target[i] += source[i] for n elements (micro-batch gradients into the step's sum).
@@ -128,8 +132,9 @@ class Backend {
 
   // A hint that the rows `indices` of `images` will be gathered next, so that their memory can
   // be on its way while the current step computes. May do nothing.
-  virtual void prefetch_rows(const uint8_t* /*images*/, int /*pixels*/, const uint32_t* /*indices*/,
-                             int /*rows*/) {}
+  // Rows are row_bytes bytes each.
+  virtual void prefetch_rows(const void* /*rows_data*/, size_t /*row_bytes*/,
+                             const uint32_t* /*indices*/, int /*rows*/) {}
 };
 
 enum class Memory { device, pinned };

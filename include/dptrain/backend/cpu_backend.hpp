@@ -40,14 +40,17 @@ class CpuBackend final : public Backend {
                         const ew::UpdateStep& step) override;
   void guarded_optimizer_update(float* params, const float* grads, ew::StateTensors state, size_t n,
                                 const ew::StepGuard* guard) override;
-  void gather_batch(const uint8_t* images, const uint8_t* labels, int pixels,
+  void gather_batch(const uint8_t* images, const int32_t* labels, int pixels,
                     const uint32_t* indices, int rows, float* x, int32_t* y) override;
+  void gather_feature_batch(const float* features, const int32_t* labels, int width,
+                            const uint32_t* indices, int rows, float* x, int32_t* y) override;
   void fill(float* data, size_t n, float value) override;
   void add(float* target, const float* source, size_t n) override;
   void to_fixed_point(const float* g, size_t n, double scale, bool accumulate, int64_t* acc,
                       float* max_magnitude) override;
   void from_fixed_point(const int64_t* acc, size_t n, double inverse_scale, float* g) override;
-  void prefetch_rows(const uint8_t* images, int pixels, const uint32_t* indices, int rows) override;
+  void prefetch_rows(const void* rows_data, size_t row_bytes, const uint32_t* indices,
+                     int rows) override;
   void im2col(const float* x, const ew::ConvGeometry& geometry, int rows, float* col) override;
   void col2im(const float* dcol, const ew::ConvGeometry& geometry, int rows, float* dx) override;
   void max_pool_forward(const float* x, const ew::PoolGeometry& geometry, int rows, float* y,

@@ -27,6 +27,14 @@ DPTRAIN_HD float pixel_to_input(uint8_t pixel) {
   return static_cast<float>(pixel) * (1.0f / 255.0f);
 }
 
+// A value of a data row as the model's input: pixels scaled, features as they are.
+DPTRAIN_HD float row_value_to_input(uint8_t pixel) {
+  return pixel_to_input(pixel);
+}
+DPTRAIN_HD float row_value_to_input(float feature) {
+  return feature;
+}
+
 // Softmax cross-entropy of one row of logits, computed stably from the row maximum:
 //   loss = log(sum_j exp(z_j - max)) - (z_label - max)
 // When dlogits is not null it receives (softmax(z) - onehot(label)) * grad_scale, the gradient of

@@ -4,6 +4,9 @@
 
 namespace dptrain {
 
+// The most classes dptrain scores: its confusion matrix is K x K.
+inline constexpr int kMaxClasses = 1 << 16;
+
 // What one row of a data set is, and how many classes its labels name (README, "Your own data"):
 // uint8 images [height, width, channels], which enter the model scaled to [0, 1], or float32
 // features [width], which enter it as they are (height = channels = 1). MNIST's is the default.
@@ -26,7 +29,8 @@ struct DataShape {
   }
 };
 
-// "28x28x1 images, 10 classes" or "20 features, 3 classes", for messages.
+// "28x28x1 images, 10 classes" or "20 features, 3 classes", for messages; without the classes
+// where they are not known (0).
 std::string describe_data_shape(const DataShape& shape);
 // "images 28x28x1 classes 10" or "features 20 classes 3": what checkpoints record.
 std::string data_shape_record(const DataShape& shape);

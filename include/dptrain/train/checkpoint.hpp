@@ -36,6 +36,8 @@ struct Checkpoint {
   size_t global_batch = 0;
   uint64_t seed = 0;
   std::string model;
+  // The rows it was trained on; checkpoints from before the attribute: MNIST's.
+  DataShape data_shape;
   std::string config_json;
   std::string optimizer = "adam";  // optimizer_name; checkpoints from before the attribute: Adam
   int64_t optimizer_steps = 0;     // the optimizer's t: steps whose update ran
@@ -64,14 +66,18 @@ std::string checkpoint_dir_problem(const std::string& dir, bool resume);
 // "cannot write checkpoints to 'DIR': <why>", when it cannot. Nothing without --checkpoint-dir.
 void check_checkpoint_dir(const World& world, const TrainConfig& config);
 
-// Reads a checkpoint; `model` (describe_model) and `layout` are what this run builds.
-// InputError saying why for a file that is not a complete dptrain checkpoint, or one of another
-// model.
-Checkpoint read_checkpoint(const std::string& path, const std::string& model,
+// Reads a checkpoint; `model` (with its input, the data's shape) and `layout` are what this run
+// builds. InputError saying why for a file that is not a complete dptrain checkpoint, one trained
+// on data of another shape (both shapes named), or one of another model.
+Checkpoint read_checkpoint(const std::string& path, const ModelSpec& model,
                            const ParameterLayout& layout);
 
-// The model recorded in a checkpoint (describe_model), to build it (dptrain eval).
-std::string checkpoint_model(const std::string& path);
+// What a checkpoint records of its model, to build it (dptrain eval).
+struct CheckpointModel {
+  std::string description;  // describe_model
+  DataShape data_shape;
+};
+CheckpointModel checkpoint_model(const std::string& path);
 
 // Collective over `world`: rank 0 picks the newest checkpoint of config.checkpoint_dir (warning
 // about those it passes over), reads it and checks that this run may continue from it (same

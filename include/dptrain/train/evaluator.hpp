@@ -5,8 +5,9 @@
 
 #include "dptrain/backend/backend.hpp"
 #include "dptrain/comm/world.hpp"
-#include "dptrain/data/mnist_h5.hpp"
+#include "dptrain/data/h5_data_reader.hpp"
 #include "dptrain/model/model.hpp"
+#include "dptrain/train/device_rows.hpp"
 
 namespace dptrain {
 
@@ -15,6 +16,7 @@ struct Evaluation {
   double accuracy = 0.0;  // correct / rows
   int64_t correct = 0;
   int64_t rows = 0;
+  int classes = 0;
   std::vector<int64_t> confusion;  // [label * classes + prediction], summed over the ranks
 };
 
@@ -22,9 +24,10 @@ struct Evaluation {
 // test rows on the backend, and the counts are summed, so the result covers every test row once.
 class Evaluator {
  public:
-  // Reads this rank's part of the test set. `model` must take batches of `batch_rows` rows.
-  Evaluator(Backend& backend, const World& world, const MnistH5Reader& reader, Model& model,
-            int batch_rows);
+  // Reads this rank's part of the test set, rows of `shape` (whose classes bound the labels).
+  // `model` must take batches of `batch_rows` such rows.
+  Evaluator(Backend& backend, const World& world, const H5DataReader& reader,
+            const DataShape& shape, Model& model, int batch_rows);
 
   // Collective over the world.
   Evaluation evaluate(const float* params);
@@ -35,8 +38,9 @@ class Evaluator {
   const World& world_;
   Model& model_;
   int batch_rows_;
+  int classes_;
   size_t rows_;
-  DeviceArray<uint8_t> images_, labels_;
+  DeviceRows data_;
   DeviceArray<uint32_t> order_;  // 0, 1, ...: the rows in file order
   DeviceArray<float> x_;
   DeviceArray<int32_t> y_;

@@ -12,11 +12,12 @@
 #include "dptrain/core/error.hpp"
 #include "dptrain/core/fault_injection.hpp"
 #include "dptrain/core/trace.hpp"
-#include "dptrain/data/mnist_h5.hpp"
+#include "dptrain/data/h5_data_reader.hpp"
 #include "dptrain/data/sampler.hpp"
 #include "dptrain/model/model.hpp"
 #include "dptrain/train/checkpoint.hpp"
 #include "dptrain/train/config.hpp"
+#include "dptrain/train/device_rows.hpp"
 #include "dptrain/train/evaluator.hpp"
 #include "dptrain/train/gradient_sum.hpp"
 #include "dptrain/train/parameter_update.hpp"
@@ -132,14 +133,14 @@ class Trainer {
   size_t recomputed_steps() const { return recomputed_steps_; }
   const TrainingPosition& position() const { return position_; }
   size_t shard_rows() const { return train_rows_; }
-  const std::string& data_set() const { return data_set_; }  // MnistH5Reader::data_set
+  const std::string& data_set() const { return data_set_; }  // H5DataReader::data_set
   std::vector<float> parameters() const;  // a host copy of the flat parameter buffer
   const std::string& resumed_from() const { return resumed_from_; }
   const ew::LrSchedule& lr_schedule() const { return lr_schedule_; }
 
  private:
   Trainer(const TrainConfig& config, const World& world, const World& everyone,
-          ParameterUpdate& update, Backend& backend, const MnistH5Reader& reader);
+          ParameterUpdate& update, Backend& backend, const H5DataReader& reader);
   void resume();
   // The gradients of step k's local batch, micro-batch by micro-batch, into sum_; the losses
   // go to loss_sum.
@@ -182,7 +183,7 @@ class Trainer {
 
   size_t train_rows_;
   std::string data_set_;
-  DeviceArray<uint8_t> train_images_, train_labels_;
+  DeviceRows train_data_;
   std::vector<uint32_t> epoch_order_;  // host copy of the epoch's order (see ShardedSampler)
   DeviceArray<uint32_t> epoch_order_on_device_;
 
