@@ -14,6 +14,7 @@ packages=(
   dataset-fashion-mnist        # Fashion-MNIST's IDX files (datasets/fetch-fashion-mnist.sh)
   patchelf debootstrap         # the offline bundle (launch/make-bundle.sh) and its chroot test
   chromium                     # the report test: dptrain report's page in a headless browser
+  python3-h5py                 # the README's "Your own data" snippet, run by its test
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -78,8 +78,9 @@ TEST(Replicas, BadDataOnOneRankStopsEveryRank) {
   } catch (const AgreedError& error) {
     // Row 40 lies in rank 1's shard (rows 32..63) whenever there are two ranks or more.
     const std::string prefix = size == 1 ? "" : "rank 1: ";
-    EXPECT_EQ(std::string(error.what()), prefix + "data file '" + config.data_path +
-                                             "': /train/labels[40] = 11, but labels must be 0..9");
+    EXPECT_EQ(std::string(error.what()),
+              prefix + "data file '" + config.data_path +
+                  "': /train/labels[40] = 11, but labels must be 0..9 (num_classes)");
   }
 }
 
