@@ -33,12 +33,6 @@ std::string Conv::token() const {
          (same_ ? "s" : "");
 }
 
-bool Conv::fuse(ew::Activation activation) {
-  if (dense_.activation != ew::Activation::none) return false;
-  dense_.activation = activation;
-  return true;
-}
-
 void Conv::initialize(std::span<float> params, uint64_t key) const {
   const int field = geometry_.kernel * geometry_.kernel;
   dense_.initialize(params, key, geometry_.patch(), field * dense_.out);

@@ -6,15 +6,10 @@
 
 namespace dptrain::layers {
 
-Dense::Dense(const LayerArgs& args, int units) : name_(args.names.next("dense")) {
+Dense::Dense(const LayerArgs& args, int units) {
+  name_ = args.names.next("dense");
   const int in = static_cast<int>(args.input.size());
   dense_ = DenseLayer::add_to(args.layout, name_, in, units, {units, in}, ew::Activation::none);
-}
-
-bool Dense::fuse(ew::Activation activation) {
-  if (dense_.activation != ew::Activation::none) return false;
-  dense_.activation = activation;
-  return true;
 }
 
 void Dense::initialize(std::span<float> params, uint64_t key) const {

@@ -1,8 +1,7 @@
 #pragma once
 
 #include "dptrain/core/conv_elements.hpp"
-#include "dptrain/model/dense_layer.hpp"
-#include "dptrain/model/layers/layer.hpp"
+#include "dptrain/model/layers/weighted_layer.hpp"
 
 namespace dptrain::layers {
 
@@ -13,18 +12,13 @@ namespace dptrain::layers {
 // "<name>/weight" [C, K, K, in channels] and "<name>/bias" [C]; Keras' fans, the receptive field
 // times the input or the output channels. Images only. Takes a following relu into its bias
 // step.
-class Conv final : public Layer {
+class Conv final : public WeightedLayer {
  public:
   Conv(const LayerArgs& args, int kernel, int channels, bool same);
 
   MapShape output() const override;
   std::string token() const override;
-  bool fuse(ew::Activation activation) override;
-  ew::Activation fused() const override { return dense_.activation; }
 
-  bool has_parameters() const override { return true; }
-  const std::string& name() const override { return name_; }
-  size_t first_offset() const override { return dense_.first_offset(); }
   void initialize(std::span<float> params, uint64_t key) const override;
 
   void allocate(Backend& backend, int max_rows) override;
@@ -42,10 +36,8 @@ class Conv final : public Layer {
  private:
   int pixel_rows(int rows) const { return rows * static_cast<int>(pixels()); }
 
-  std::string name_;
   bool same_;
   ew::ConvGeometry geometry_;
-  DenseLayer dense_;  // over im2col rows: in = geometry_.patch(), out = the output channels
   // The forward's im2col matrix [rows * pixels, patch]; backward reuses it for its gradient.
   DeviceArray<float> col_;
 };
