@@ -10,6 +10,7 @@
 
 #include "dptrain/backend/cpu_backend.hpp"
 #include "dptrain/core/conv_elements.hpp"
+#include "dptrain/model/layers/activation_layer.hpp"
 #include "dptrain/model/layers/relu.hpp"
 #include "dptrain/model/layers/tanh.hpp"
 #include "support/model_fixture.hpp"

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "dptrain/core/error.hpp"
+#include "dptrain/model/layers/activation_layer.hpp"
 #include "dptrain/model/layers/conv.hpp"
 #include "dptrain/model/layers/dense.hpp"
 #include "dptrain/model/layers/pool.hpp"

@@ -1,5 +1,6 @@
 // tanh's CUDA code: the element loop's kernel for its two functors (tanh.hpp).
 #include "../../cuda/element_loop.cuh"
+#include "dptrain/model/layers/activation_elements.hpp"
 #include "dptrain/model/layers/tanh.hpp"
 
 namespace dptrain {

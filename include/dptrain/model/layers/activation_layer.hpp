@@ -14,26 +14,11 @@
 #include <string>
 
 #include "dptrain/backend/element_loop.hpp"
-#include "dptrain/core/host_device.hpp"
+#include "dptrain/model/layers/activation_elements.hpp"
 #include "dptrain/model/layers/layer.hpp"
 #include "dptrain/model/layers/registry.hpp"
 
 namespace dptrain::layers {
-
-template <class Fn>
-struct ActivationForward {
-  const float* x;
-  float* y;
-  DPTRAIN_HD void operator()(size_t i) const { y[i] = Fn::forward(x[i]); }
-};
-
-template <class Fn>
-struct ActivationBackward {
-  const float* dy;
-  const float* y;
-  float* dx;
-  DPTRAIN_HD void operator()(size_t i) const { dx[i] = Fn::backward(dy[i], y[i]); }
-};
 
 template <class Fn>
 class ActivationLayer final : public Layer {

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "dptrain/core/elementwise.hpp"
-#include "dptrain/model/layers/activation_layer.hpp"
+#include "dptrain/core/host_device.hpp"
 
 namespace dptrain::layers {
 

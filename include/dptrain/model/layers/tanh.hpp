@@ -2,7 +2,8 @@
 
 #include <cmath>
 
-#include "dptrain/model/layers/activation_layer.hpp"
+#include "dptrain/core/elementwise.hpp"
+#include "dptrain/core/host_device.hpp"
 
 namespace dptrain::layers {
 
