@@ -16,8 +16,10 @@
 
 #include "dptrain/backend/cpu_backend.hpp"
 #include "dptrain/core/random.hpp"
-#include "dptrain/model/cnn.hpp"
+#include "dptrain/model/layers/conv.hpp"
+#include "dptrain/model/layers/pool.hpp"
 #include "dptrain/model/model.hpp"
+#include "dptrain/model/sequential.hpp"
 #include "dptrain/optim/optimizer.hpp"
 #include "recording_backend.hpp"
 
@@ -48,9 +50,9 @@ struct ModelCase {
 };
 const std::vector<ModelCase>& models() {
   static const std::vector<ModelCase> cases = {
-      {"reference_784_64_10_b32", {ModelKind::mlp, {64}, {}}, 32},
-      {"large_784_1024_1024_10_b256", {ModelKind::mlp, {1024, 1024}, {}}, 256},
-      {"cnn_b32", {ModelKind::cnn, {}, {}}, 32},
+      {"reference_784_64_10_b32", {ModelKind::mlp, {64}, {}, {}}, 32},
+      {"large_784_1024_1024_10_b256", {ModelKind::mlp, {1024, 1024}, {}, {}}, 256},
+      {"cnn_b32", {ModelKind::cnn, {}, {}, {}}, 32},
   };
   return cases;
 }
@@ -143,32 +145,36 @@ void register_model_benchmarks() {
 // The CNN's data movement around its GEMMs, per block at 32 rows: bytes read and written.
 void ConvBlockKernel(benchmark::State& state, size_t block, int kernel) {
   CpuBackend backend(1);
-  const Cnn cnn(backend, DataShape{}, 1);
-  const Cnn::ConvBlock& b = cnn.blocks().at(block);
+  const Sequential cnn(backend, {ModelKind::cnn, {}, {}, {}}, 1);
+  // Block b is the CNN's layers 2b (its convolution, ReLU fused) and 2b + 1 (its pooling).
+  const auto& conv = dynamic_cast<const layers::Conv&>(*cnn.layers().at(2 * block));
+  const auto& pool = dynamic_cast<const layers::Pool&>(*cnn.layers().at(2 * block + 1));
+  const ew::ConvGeometry& geometry = conv.geometry();
   const int rows = 32;
-  const size_t input = static_cast<size_t>(rows) * b.conv.height * b.conv.width * b.conv.channels;
-  const size_t col = static_cast<size_t>(rows) * b.pixels() * b.conv.patch();
-  const size_t activated = static_cast<size_t>(rows) * b.pixels() * b.dense.out;
-  const size_t pooled = static_cast<size_t>(rows) * b.pooled_size();
+  const size_t input =
+      static_cast<size_t>(rows) * geometry.height * geometry.width * geometry.channels;
+  const size_t col = static_cast<size_t>(rows) * conv.pixels() * geometry.patch();
+  const size_t activated = static_cast<size_t>(rows) * conv.output().size();
+  const size_t pooled = static_cast<size_t>(rows) * pool.output().size();
   std::vector<float> a = random_floats(std::max(col, activated), 8), out(std::max(col, activated));
   std::vector<uint8_t> argmax(pooled);
   size_t bytes = 0;
   for (auto _ : state) {
     switch (kernel) {
       case 0:
-        backend.im2col(a.data(), b.conv, rows, out.data());
+        backend.im2col(a.data(), geometry, rows, out.data());
         bytes = (input + col) * sizeof(float);
         break;
       case 1:
-        backend.col2im(a.data(), b.conv, rows, out.data());
+        backend.col2im(a.data(), geometry, rows, out.data());
         bytes = (col + input) * sizeof(float);
         break;
       case 2:
-        backend.max_pool_forward(a.data(), b.pool, rows, out.data(), argmax.data());
+        backend.max_pool_forward(a.data(), pool.geometry(), rows, out.data(), argmax.data());
         bytes = (activated + pooled) * sizeof(float) + pooled;
         break;
       default:
-        backend.max_pool_backward(a.data(), argmax.data(), b.pool, rows, out.data());
+        backend.max_pool_backward(a.data(), argmax.data(), pool.geometry(), rows, out.data());
         bytes = (pooled + activated) * sizeof(float) + pooled;
     }
     benchmark::DoNotOptimize(out.data());

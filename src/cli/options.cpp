@@ -141,6 +141,24 @@ void add_prepare_options(CLI::App& command, DataSet data_set, PrepareOptions& op
 
 namespace {
 
+// --model: a preset (mlp, cnn) or a layer spec, which is checked against the data's shape when
+// the model is built (model/layers/registry.hpp).
+void add_model_option(CLI::App& command, TrainConfig& config) {
+  command
+      .add_option_function<std::string>(
+          "--model",
+          [&config](const std::string& word) {
+            config.model = word == "mlp"   ? ModelKind::mlp
+                           : word == "cnn" ? ModelKind::cnn
+                                           : ModelKind::layers;
+            config.layers = config.model == ModelKind::layers ? word : std::string();
+          },
+          "mlp (Dense layers, --hidden), cnn (LeNet-style: two 5x5 convolutions with "
+          "max-pooling, Dense 128, Dense 10) or a layer spec such as "
+          "conv3x16s,relu,pool2,dense64,relu,denseK (README, \"Models\")")
+      ->default_str("mlp");
+}
+
 // The optimizer, its learning-rate schedule, clipping and sharding (README, "Large global
 // batches").
 void add_optimizer_options(CLI::App& command, TrainConfig& config) {
@@ -216,9 +234,7 @@ void add_train_options(CLI::App& command, TrainConfig& config) {
                    "seed, the data, the model, the optimizer, the global batch and the "
                    "micro-batch, not on the number of ranks (README, \"Reproducibility\")");
   add_optimizer_options(command, config);
-  add_choice(command, "--model", config.model, {{"mlp", ModelKind::mlp}, {"cnn", ModelKind::cnn}},
-             "mlp (Dense layers, --hidden) or cnn (LeNet-style: two 5x5 convolutions with "
-             "max-pooling, Dense 128, Dense 10; README, \"Models\")");
+  add_model_option(command, config);
   add_list_option(command, "--hidden", config.hidden, "INT:POSITIVE",  // validate(): >= 1
                   "With --model mlp: hidden layer widths, comma-separated (default 64)");
   ranged<uint64_t>(
@@ -438,7 +454,8 @@ void validate(const TrainConfig& config, int world_size) {
   validate_clipping_and_sharding(config);
   require(!config.hidden || !config.hidden->empty(), "--hidden needs at least one width");
   require(!config.hidden || config.model == ModelKind::mlp,
-          "--hidden sets the MLP's widths; the CNN's layers are fixed (README, \"Models\")");
+          "--hidden sets the MLP's widths; the CNN's layers are fixed, and a layer spec names its "
+          "own (README, \"Models\")");
   require(!(config.device == DeviceRequest::cpu && config.precision == GemmPrecision::tf32),
           "--precision tf32 is for cuBLAS; --device cpu computes in fp32");
   require(!config.micro_batch || *config.micro_batch > 0,

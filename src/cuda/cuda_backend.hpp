@@ -29,6 +29,7 @@ class CudaBackend final : public Backend {
   std::string name() const override;
   int device() const { return device_; }
   cudaStream_t stream() const { return stream_; }
+  void* device_stream() const override { return stream_; }
   // Waits for the stream, under the collective watchdog: a kernel or an NCCL collective that
   // never finishes (a peer that stopped) is reported instead of blocking for ever.
   void synchronize();

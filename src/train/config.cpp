@@ -5,8 +5,10 @@
 namespace dptrain {
 
 ModelSpec model_spec(const TrainConfig& config) {
-  if (config.model == ModelKind::cnn) return {ModelKind::cnn, {}, config.data_shape};
-  return {ModelKind::mlp, config.hidden.value_or(kDefaultHidden), config.data_shape};
+  if (config.model == ModelKind::cnn) return {ModelKind::cnn, {}, config.data_shape, {}};
+  if (config.model == ModelKind::layers)
+    return {ModelKind::layers, {}, config.data_shape, config.layers};
+  return {ModelKind::mlp, config.hidden.value_or(kDefaultHidden), config.data_shape, {}};
 }
 
 const char* lr_schedule_name(ew::ScheduleKind kind) {

@@ -13,8 +13,7 @@
 #include "dptrain/backend/cpu_backend.hpp"
 #include "dptrain/core/column_sum.hpp"
 #include "dptrain/cuda/cuda_api.hpp"
-#include "dptrain/model/cnn.hpp"
-#include "dptrain/model/mlp.hpp"
+#include "dptrain/model/sequential.hpp"
 #include "dptrain/optim/optimizer.hpp"
 #include "support/numeric_checks.hpp"
 
@@ -54,6 +53,8 @@ class CudaVsCpu : public ::testing::Test {
   }
 
   CpuBackend cpu_{1};
+  // The model's logits and gradients on the GPU against the CPU's (defined below).
+  void expect_model_matches_cpu(const ModelSpec& spec);
   std::unique_ptr<Backend> gpu_;
 };
 
@@ -326,8 +327,9 @@ TEST_F(CudaVsCpu, FixedPointConversionsAndTheirMaximumBitForBit) {
 
 TEST_F(CudaVsCpu, WholeModelGradients) {
   const int rows = 32;
-  Mlp cpu_model(cpu_, {784, 64, 10}, rows);
-  Mlp gpu_model(*gpu_, {784, 64, 10}, rows);
+  const ModelSpec mlp{ModelKind::mlp, {64}, {}, {}};
+  Sequential cpu_model(cpu_, mlp, rows);
+  Sequential gpu_model(*gpu_, mlp, rows);
   std::vector<float> params(cpu_model.layout().total());
   cpu_model.initialize(params, 3);
   const std::vector<float> x = random_values(static_cast<size_t>(rows) * 784, 14, 0.0f, 1.0f);
@@ -409,14 +411,16 @@ TEST_F(CudaVsCpu, MaxPoolBitForBit) {
 // The GEMMs differ (cuBLAS, OpenBLAS) by about 1e-6; a norm rather than every element, because
 // a ReLU or pooling window on the edge of a tie may fall the other way on the other device and
 // move one pixel's share of a gradient.
-TEST_F(CudaVsCpu, WholeCnnForwardAndGradients) {
+void CudaVsCpu::expect_model_matches_cpu(const ModelSpec& spec) {
   const int rows = 8;
-  Cnn cpu_model(cpu_, rows);
-  Cnn gpu_model(*gpu_, rows);
+  const size_t width = static_cast<size_t>(spec.input.row_width());
+  const size_t classes = static_cast<size_t>(spec.input.classes);
+  Sequential cpu_model(cpu_, spec, rows);
+  Sequential gpu_model(*gpu_, spec, rows);
   std::vector<float> params(cpu_model.layout().total());
   cpu_model.initialize(params, 5);
-  const std::vector<float> x = random_values(static_cast<size_t>(rows) * 784, 20, 0.0f, 1.0f);
-  const std::vector<float> dlogits = random_values(static_cast<size_t>(rows) * 10, 21, -0.1f, 0.1f);
+  const std::vector<float> x = random_values(rows * width, 20, 0.0f, 1.0f);
+  const std::vector<float> dlogits = random_values(rows * classes, 21, -0.1f, 0.1f);
   std::vector<float> grads(params.size());
   const float* cpu_logits = cpu_model.forward(params.data(), x.data(), rows);
   const std::vector<float> logits(cpu_logits, cpu_logits + dlogits.size());
@@ -440,6 +444,19 @@ TEST_F(CudaVsCpu, WholeCnnForwardAndGradients) {
     EXPECT_GT(norm, 0.0) << slot.name;
     EXPECT_LE(std::sqrt(difference), 5e-3 * std::sqrt(norm)) << slot.name;
   }
+}
+
+TEST_F(CudaVsCpu, WholeCnnForwardAndGradients) {
+  expect_model_matches_cpu({ModelKind::cnn, {}, {}, {}});
+}
+
+// A spec model with the layers the CNN lacks: 'same' padding, tanh and a relu after a pool, the
+// last two through the element loop's kernels (src/cuda/element_loop.cuh).
+TEST_F(CudaVsCpu, SpecModelWithTanhAndSamePaddingForwardAndGradients) {
+  expect_model_matches_cpu({ModelKind::layers,
+                            {},
+                            DataShape{DataShape::Kind::images, 12, 12, 3, 5},
+                            "conv3x8s,tanh,pool2,relu,conv3x8s,relu,dense16,tanh,denseK"});
 }
 
 }  // namespace

@@ -21,8 +21,8 @@
 namespace dptrain {
 namespace {
 
-const ModelSpec kMlp{ModelKind::mlp, {64}, {}};
-const ModelSpec kCnn{ModelKind::cnn, {}, {}};
+const ModelSpec kMlp{ModelKind::mlp, {64}, {}, {}};
+const ModelSpec kCnn{ModelKind::cnn, {}, {}, {}};
 
 class CheckpointFile : public ::testing::Test {
  protected:

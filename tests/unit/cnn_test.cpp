@@ -1,8 +1,7 @@
-// The CNN on the CPU backend: its gradients against central differences for a sample of every
-// tensor, its layout, its description and the parsing of descriptions, initialisation, the
+// The CNN preset (a Sequential model of its layer spec) on the CPU backend: its gradients
+// against central differences for a sample of every tensor, its layout and the shapes between
+// its layers, its description and the parsing of descriptions, initialisation, the
 // GradientsReady reports of backward, and its limits.
-#include "dptrain/model/cnn.hpp"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,6 +16,9 @@
 #include "dptrain/backend/cpu_backend.hpp"
 #include "dptrain/core/random.hpp"
 #include "dptrain/model/model.hpp"
+#include "dptrain/model/sequential.hpp"
+#include "support/model_fixture.hpp"
+#include "support/model_specs.hpp"
 #include "support/numeric_checks.hpp"
 
 namespace dptrain {
@@ -28,84 +30,11 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr int kPixels = 28 * 28;
 constexpr int kClasses = 10;
 
-// A CNN for `rows` rows with Glorot weights, small random biases (so that gradients pass through
-// live ReLUs), and a batch of random images in [0, 1] with random labels.
-struct CnnFixture {
+// The CNN preset for `rows` rows on MNIST-shaped random images (support/model_fixture.hpp).
+struct CnnFixture : testing::ModelFixture {
   explicit CnnFixture(int rows_, uint64_t seed = 7)
-      : rows(rows_),
-        model(backend, DataShape{}, rows),
-        params(model.layout().total()),
-        x(random_values(static_cast<size_t>(rows) * kPixels, seed + 1, 0.0f, 1.0f)),
-        labels(rows) {
-    model.initialize(params, seed);
-    for (const TensorSlot& slot : model.layout().tensors())
-      if (slot.shape.size() == 1) {
-        const std::vector<float> bias = random_values(slot.size, seed + slot.offset, -0.1f, 0.1f);
-        std::copy(bias.begin(), bias.end(), params.begin() + static_cast<ptrdiff_t>(slot.offset));
-      }
-    const std::vector<float> classes = random_values(labels.size(), seed + 2, 0.0f, kClasses);
-    for (int r = 0; r < rows; ++r)
-      labels[r] = static_cast<int32_t>(classes[r]);
-  }
-
-  // The mean softmax cross-entropy, and its gradient if grads is given; logits keeps the
-  // forward's logits.
-  double loss(std::vector<float>* grads = nullptr, GradientsReady* ready = nullptr) {
-    const float* output = model.forward(params.data(), x.data(), rows);
-    logits.assign(output, output + static_cast<size_t>(rows) * kClasses);
-    std::vector<float> dlogits(logits.size());
-    double sum = 0.0;
-    backend.softmax_cross_entropy(output, labels.data(), rows, kClasses,
-                                  1.0f / static_cast<float>(rows),
-                                  grads == nullptr ? nullptr : dlogits.data(), &sum);
-    if (grads != nullptr)
-      model.backward(params.data(), x.data(), dlogits.data(), rows, grads->data(), ready);
-    return sum / rows;
-  }
-
-  int rows;
-  CpuBackend backend{1};
-  Cnn model;
-  std::vector<float> params;
-  std::vector<float> x;
-  std::vector<int32_t> labels;
-  std::vector<float> logits;
+      : ModelFixture(testing::cnn_spec(), rows_, seed) {}
 };
-
-// A central difference of the mean loss with respect to one parameter, over a step on which
-// the network is smooth. With ReLU and max-pooling the logits are piecewise affine in any one
-// parameter, and a step across a kink measures a slope that is neither side's (conv biases,
-// which move a whole channel, meet one within 1e-3 more often than not). So the step starts at
-// 1e-2 and halves while the logits bend, |l(p + h) + l(p - h) - 2 l(p)| > 4e-7 (float noise is
-// below 2e-7), down to 1e-4. What bending is left can move the difference by about curvature / h.
-struct Difference {
-  double slope;
-  double step;
-  double curvature;
-};
-
-Difference kink_free_difference(CnnFixture& net, float& p) {
-  net.loss();
-  const std::vector<float> at = net.logits;
-  Difference d{0.0, 0.0, 0.0};
-  for (float step = 1e-2f;; step /= 2) {
-    const float saved = p;
-    const float up_at = saved + step, down_at = saved - step;
-    p = up_at;
-    const double up = net.loss();
-    const std::vector<float> above = net.logits;
-    p = down_at;
-    const double down = net.loss();
-    p = saved;
-    d.step = static_cast<double>(up_at) - static_cast<double>(down_at);
-    d.slope = (up - down) / d.step;
-    d.curvature = 0.0;
-    for (size_t j = 0; j < at.size(); ++j)
-      d.curvature = std::max(d.curvature,
-                             std::abs(static_cast<double>(above[j]) + net.logits[j] - 2.0 * at[j]));
-    if (d.curvature <= 4e-7 || step < 1e-4f) return d;
-  }
-}
 
 // Elements of every tensor against kink-free central differences of the mean loss: the first,
 // the last, 10 at random and the 2 of largest gradient. The tolerance is the float noise of
@@ -132,11 +61,8 @@ TEST(CnnGradientCheck, SampleOfEveryTensor) {
 
     double largest = 0.0;
     for (size_t e : sample) {
-      const Difference d = kink_free_difference(net, net.params[slot.offset + e]);
-      EXPECT_NEAR(gradient(e), d.slope,
-                  (8e-7 + 2.0 * d.curvature) / d.step + 2e-3 * std::abs(d.slope))
-          << slot.name << "[" << e << "], step " << d.step / 2 << ", curvature " << d.curvature;
-      largest = std::max(largest, std::abs(d.slope));
+      largest =
+          std::max(largest, std::abs(testing::expect_matches_difference(net, grads, slot, e)));
     }
     // Not only dead units: the sample holds gradients worth checking.
     EXPECT_GT(largest, 1e-3) << slot.name;
@@ -156,7 +82,7 @@ TEST(Cnn, LayoutIsTheDocumentedOne) {
       {"dense1/weight", {128, 1024}, 52096, 131072}, {"dense1/bias", {128}, 183168, 128},
       {"dense2/weight", {10, 128}, 183296, 1280},    {"dense2/bias", {10}, 184576, 10},
   };
-  const ParameterLayout layout = Cnn::layout_for(DataShape{});
+  const ParameterLayout layout = model_layout(testing::cnn_spec());
   ASSERT_EQ(layout.tensors().size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     const TensorSlot& slot = layout.tensors()[i];
@@ -168,27 +94,32 @@ TEST(Cnn, LayoutIsTheDocumentedOne) {
   EXPECT_EQ(layout.total(), 184586u);
 
   CpuBackend backend(1);
-  const Cnn model(backend, DataShape{}, 2);
+  const Sequential model(backend, testing::cnn_spec(), 2);
   EXPECT_EQ(model.layout().fingerprint(), layout.fingerprint());
-  EXPECT_EQ(model_layout({ModelKind::cnn, {}, {}}).fingerprint(), layout.fingerprint());
+  EXPECT_EQ(model_layout({ModelKind::cnn, {}, {}, {}}).fingerprint(), layout.fingerprint());
   EXPECT_EQ(model.layer_count(), 4u);
-  // The shapes between the layers: [24,24,32] pooled to [12,12,32], [8,8,64] to [4,4,64].
-  ASSERT_EQ(model.blocks().size(), 2u);
-  EXPECT_EQ(model.blocks()[0].pixels(), 24u * 24u);
-  EXPECT_EQ(model.blocks()[0].pooled_size(), 12u * 12u * 32u);
-  EXPECT_EQ(model.blocks()[1].pixels(), 8u * 8u);
-  EXPECT_EQ(model.blocks()[1].pooled_size(), 4u * 4u * 64u);
-  ASSERT_EQ(model.dense_layers().size(), 2u);
-  EXPECT_EQ(model.dense_layers()[0].in, 1024);
-  EXPECT_EQ(model.dense_layers()[1].out, kClasses);
+  // The layers, each ReLU fused into the convolution or dense before it, and the shapes between
+  // them: [24,24,32] pooled to [12,12,32], [8,8,64] to [4,4,64] = 1024, 128, 10.
+  const std::vector<std::string> tokens{"conv5x32", "pool2",    "conv5x64",
+                                        "pool2",    "dense128", "dense10"};
+  const std::vector<std::string> shapes{"24x24x32", "12x12x32", "8x8x64",
+                                        "4x4x64",   "1x1x128",  "1x1x10"};
+  ASSERT_EQ(model.layers().size(), tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    EXPECT_EQ(model.layers()[i]->token(), tokens[i]);
+    EXPECT_EQ(model.layers()[i]->output().text(), shapes[i]) << tokens[i];
+    EXPECT_EQ(model.layers()[i]->fused(),
+              i == 1 || i == 3 || i == 5 ? ew::Activation::none : ew::Activation::relu)
+        << tokens[i];
+  }
 }
 
 TEST(ModelSpec, DescriptionsRoundTrip) {
   CpuBackend backend(1);
-  const std::vector<ModelSpec> specs{{ModelKind::cnn, {}, {}},
-                                     {ModelKind::mlp, {64}, {}},
-                                     {ModelKind::mlp, {}, {}},
-                                     {ModelKind::mlp, {128, 32}, {}}};
+  const std::vector<ModelSpec> specs{{ModelKind::cnn, {}, {}, {}},
+                                     {ModelKind::mlp, {64}, {}, {}},
+                                     {ModelKind::mlp, {}, {}, {}},
+                                     {ModelKind::mlp, {128, 32}, {}, {}}};
   const std::vector<std::string> descriptions{"cnn 28x28x1-c5x32-p2-c5x64-p2-128-10",
                                               "mlp 784-64-10", "mlp 784-10", "mlp 784-128-32-10"};
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -201,7 +132,7 @@ TEST(ModelSpec, DescriptionsRoundTrip) {
     EXPECT_EQ(model->describe(), description);
     EXPECT_EQ(model->layout().fingerprint(), model_layout(parsed).fingerprint()) << description;
   }
-  EXPECT_EQ(Cnn::description(DataShape{}), descriptions[0]);
+  EXPECT_EQ(describe_model(testing::cnn_spec()), descriptions[0]);
   EXPECT_STREQ(model_kind_name(ModelKind::cnn), "cnn");
   EXPECT_STREQ(model_kind_name(ModelKind::mlp), "mlp");
 }
@@ -233,7 +164,7 @@ TEST(ModelSpec, ParseRejectsWhatDescribeNeverWrites) {
 
 TEST(Cnn, InitializeIsAPureFunctionOfTheSeedWithZeroBiases) {
   CpuBackend backend(1);
-  const Cnn model(backend, DataShape{}, 1);
+  const Sequential model(backend, testing::cnn_spec(), 1);
   const ParameterLayout& layout = model.layout();
   std::vector<float> first(layout.total(), kNaN), again(layout.total(), 5.0f),
       other(layout.total(), kNaN);
@@ -302,8 +233,8 @@ TEST(Cnn, BackwardOverwritesEveryGradient) {
 
 TEST(Cnn, RefusesMoreRowsThanItWasBuiltFor) {
   CpuBackend backend(1);
-  EXPECT_THROW(Cnn(backend, DataShape{}, /*max_rows=*/0), std::invalid_argument);
-  Cnn model(backend, DataShape{}, 2);
+  EXPECT_THROW(Sequential(backend, testing::cnn_spec(), /*max_rows=*/0), std::invalid_argument);
+  Sequential model(backend, testing::cnn_spec(), 2);
   std::vector<float> params(model.layout().total());
   model.initialize(params, 1);
   const std::vector<float> x(3 * kPixels, 0.5f);

@@ -6,7 +6,8 @@
 #include <vector>
 
 #include "dptrain/backend/cpu_backend.hpp"
-#include "dptrain/model/mlp.hpp"
+#include "dptrain/model/sequential.hpp"
+#include "support/model_specs.hpp"
 #include "support/numeric_checks.hpp"
 
 namespace dptrain {
@@ -49,7 +50,7 @@ TEST_P(MlpGradientCheck, EveryParameterOfEveryLayer) {
   const int rows = 5;
   const int classes = widths.back();
   CpuBackend backend(1);
-  Mlp model(backend, widths, rows);
+  Sequential model(backend, testing::mlp_spec(widths), rows);
   std::vector<float> params(model.layout().total());
   model.initialize(params, 7);
   // Non-zero biases, so that the bias gradients pass through live ReLUs too.
@@ -90,7 +91,7 @@ INSTANTIATE_TEST_SUITE_P(Architectures, MlpGradientCheck,
 
 TEST(GradientCheck, BackwardOverwritesEveryGradient) {
   CpuBackend backend(1);
-  Mlp model(backend, {4, 3, 2}, 2);
+  Sequential model(backend, testing::mlp_spec({4, 3, 2}), 2);
   std::vector<float> params(model.layout().total());
   model.initialize(params, 1);
   const std::vector<float> x = random_values(8, 5);

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "dptrain/backend/cpu_backend.hpp"
-#include "dptrain/model/mlp.hpp"
+#include "dptrain/model/sequential.hpp"
 
 namespace dptrain {
 namespace {
@@ -34,7 +34,7 @@ TEST(ParameterLayout, FingerprintDistinguishesShapesAndNames) {
 
 TEST(ParameterLayout, MlpLayoutIsTheDocumentedOne) {
   CpuBackend backend(1);
-  const Mlp model(backend, {784, 64, 10}, 32);
+  const Sequential model(backend, {ModelKind::mlp, {64}, {}, {}}, 32);
   EXPECT_EQ(model.describe(), "mlp 784-64-10");
   EXPECT_EQ(model.layout().describe(),
             "layer0/weight [64,784] @0, layer0/bias [64] @50176, "
@@ -44,7 +44,7 @@ TEST(ParameterLayout, MlpLayoutIsTheDocumentedOne) {
 
 TEST(ParameterLayout, InitialisationIsGlorotUniformAndDeterministic) {
   CpuBackend backend(1);
-  const Mlp model(backend, {784, 64, 10}, 1);
+  const Sequential model(backend, {ModelKind::mlp, {64}, {}, {}}, 1);
   std::vector<float> a(model.layout().total()), b(a.size()), c(a.size());
   model.initialize(a, 42);
   model.initialize(b, 42);

@@ -49,6 +49,10 @@ class Backend {
   }
   // Whether the host may read and write this backend's memory directly (MPI included).
   virtual bool host_accessible() const { return false; }
+  // The CUDA stream this backend queues its kernels on (a void*, so that this header needs no
+  // CUDA), for kernels launched outside the backend (backend/element_loop.hpp); null for the
+  // backends that compute on the host.
+  virtual void* device_stream() const { return nullptr; }
   // Host memory for staging transfers, page-locked where the device copies faster from it.
   virtual void* allocate_pinned_bytes(size_t bytes);
   virtual void free_pinned_bytes(void* pointer) noexcept;

@@ -47,6 +47,7 @@ struct TrainConfig {
   std::optional<int> micro_batch;  // --micro-batch: rows per forward and backward; batch_size
   bool exact = false;  // --exact: fixed-point gradient sums, the same bits on any number of ranks
   ModelKind model = ModelKind::mlp;
+  std::string layers;                      // --model's layer spec, when model is ModelKind::layers
   std::optional<std::vector<int>> hidden;  // --hidden, the MLP's; kDefaultHidden when unset
   OptimizerOptions optimizer;              // --optimizer, --lr and the rule's hyperparameters
   LrScheduleOptions lr;

@@ -1,20 +1,23 @@
 #pragma once
 
+// The hand-wired MLP that the sequential model (model/sequential.hpp) replaced, kept in the tests
+// only, as it was: the presets must compute bit for bit what it computes (preset_equality_test).
+
 #include <string>
 #include <vector>
 
 #include "dptrain/model/dense_layer.hpp"
 #include "dptrain/model/model.hpp"
 
-namespace dptrain {
+namespace dptrain::testing {
 
 // A multilayer perceptron: Dense layers with ReLU between them and none after the last (the
 // softmax lives in the loss). Layer i has "layer{i}/weight" [out, in] and "layer{i}/bias" [out]
 // in the flat buffers, layer 0 first.
-class Mlp final : public Model {
+class ReferenceMlp final : public Model {
  public:
   // widths: input width, hidden widths..., number of classes.
-  Mlp(Backend& backend, std::vector<int> widths, int max_rows);
+  ReferenceMlp(Backend& backend, std::vector<int> widths, int max_rows);
 
   // The layout of an MLP with these widths, without building one.
   static ParameterLayout layout_for(const std::vector<int>& widths);
@@ -42,4 +45,4 @@ class Mlp final : public Model {
   std::vector<std::string> backward_names_;       // "backward layer{i}", for trace spans
 };
 
-}  // namespace dptrain
+}  // namespace dptrain::testing

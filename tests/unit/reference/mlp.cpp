@@ -1,13 +1,16 @@
-#include "dptrain/model/mlp.hpp"
+// The hand-wired MLP that the sequential model (model/sequential.hpp) replaced, kept in the tests
+// only, as it was: the presets must compute bit for bit what it computes (preset_equality_test).
+#include "unit/reference/mlp.hpp"
 
 #include <stdexcept>
 
 #include "dptrain/core/random.hpp"
 #include "dptrain/core/trace.hpp"
 
-namespace dptrain {
+namespace dptrain::testing {
 
-std::vector<DenseLayer> Mlp::layers_of(ParameterLayout& layout, const std::vector<int>& widths) {
+std::vector<DenseLayer> ReferenceMlp::layers_of(ParameterLayout& layout,
+                                                const std::vector<int>& widths) {
   if (widths.size() < 2) throw std::invalid_argument("an MLP needs an input and an output width");
   std::vector<DenseLayer> layers;
   for (size_t i = 0; i + 1 < widths.size(); ++i) {
@@ -19,13 +22,13 @@ std::vector<DenseLayer> Mlp::layers_of(ParameterLayout& layout, const std::vecto
   return layers;
 }
 
-ParameterLayout Mlp::layout_for(const std::vector<int>& widths) {
+ParameterLayout ReferenceMlp::layout_for(const std::vector<int>& widths) {
   ParameterLayout layout;
   layers_of(layout, widths);
   return layout;
 }
 
-Mlp::Mlp(Backend& backend, std::vector<int> widths, int max_rows)
+ReferenceMlp::ReferenceMlp(Backend& backend, std::vector<int> widths, int max_rows)
     : backend_(backend), widths_(std::move(widths)), max_rows_(max_rows) {
   if (max_rows_ <= 0) throw std::invalid_argument("an MLP needs max_rows >= 1");
   layers_ = layers_of(layout_, widths_);
@@ -37,14 +40,14 @@ Mlp::Mlp(Backend& backend, std::vector<int> widths, int max_rows)
   }
 }
 
-std::string Mlp::describe() const {
+std::string ReferenceMlp::describe() const {
   std::string text = "mlp ";
   for (size_t i = 0; i < widths_.size(); ++i)
     text += (i ? "-" : "") + std::to_string(widths_[i]);
   return text;
 }
 
-void Mlp::initialize(std::span<float> params_on_host, uint64_t seed) const {
+void ReferenceMlp::initialize(std::span<float> params_on_host, uint64_t seed) const {
   if (params_on_host.size() != layout_.total())
     throw std::invalid_argument("parameter buffer does not match the model layout");
   for (size_t i = 0; i < layers_.size(); ++i)
@@ -52,7 +55,7 @@ void Mlp::initialize(std::span<float> params_on_host, uint64_t seed) const {
                           layers_[i].out);
 }
 
-const float* Mlp::forward(const float* params, const float* x, int rows) {
+const float* ReferenceMlp::forward(const float* params, const float* x, int rows) {
   if (rows > max_rows_) throw std::logic_error("forward with more rows than the model allows");
   const float* input = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
@@ -62,8 +65,8 @@ const float* Mlp::forward(const float* params, const float* x, int rows) {
   return outputs_.back().data();
 }
 
-void Mlp::backward(const float* params, const float* x, const float* dlogits, int rows,
-                   float* grads, GradientsReady* ready) {
+void ReferenceMlp::backward(const float* params, const float* x, const float* dlogits, int rows,
+                            float* grads, GradientsReady* ready) {
   const float* output_grad = dlogits;
   for (size_t i = layers_.size(); i-- > 0;) {
     const DenseLayer& layer = layers_[i];
@@ -80,4 +83,4 @@ void Mlp::backward(const float* params, const float* x, const float* dlogits, in
   }
 }
 
-}  // namespace dptrain
+}  // namespace dptrain::testing

@@ -1,4 +1,6 @@
-#include "dptrain/model/cnn.hpp"
+// The hand-wired CNN that the sequential model (model/sequential.hpp) replaced, kept in the tests
+// only, as it was: the presets must compute bit for bit what it computes (preset_equality_test).
+#include "unit/reference/cnn.hpp"
 
 #include <stdexcept>
 
@@ -6,7 +8,7 @@
 #include "dptrain/core/random.hpp"
 #include "dptrain/core/trace.hpp"
 
-namespace dptrain {
+namespace dptrain::testing {
 namespace {
 
 struct ConvSpec {
@@ -19,7 +21,7 @@ constexpr int kHidden = 128;
 
 }  // namespace
 
-Cnn::Architecture Cnn::build(ParameterLayout& layout, const DataShape& input) {
+ReferenceCnn::Architecture ReferenceCnn::build(ParameterLayout& layout, const DataShape& input) {
   if (!input.images())
     throw InputError("model cnn: it takes images, and the data holds " +
                      describe_data_shape(input));
@@ -57,13 +59,13 @@ Cnn::Architecture Cnn::build(ParameterLayout& layout, const DataShape& input) {
   return net;
 }
 
-ParameterLayout Cnn::layout_for(const DataShape& input) {
+ParameterLayout ReferenceCnn::layout_for(const DataShape& input) {
   ParameterLayout layout;
   build(layout, input);
   return layout;
 }
 
-std::string Cnn::description(const DataShape& input) {
+std::string ReferenceCnn::description(const DataShape& input) {
   std::string text = "cnn " + std::to_string(input.height) + "x" + std::to_string(input.width) +
                      "x" + std::to_string(input.channels);
   for (const ConvSpec& spec : kConvs)
@@ -72,7 +74,7 @@ std::string Cnn::description(const DataShape& input) {
   return text + "-" + std::to_string(kHidden) + "-" + std::to_string(input.classes);
 }
 
-Cnn::Cnn(Backend& backend, const DataShape& input, int max_rows)
+ReferenceCnn::ReferenceCnn(Backend& backend, const DataShape& input, int max_rows)
     : backend_(backend), input_(input), max_rows_(max_rows) {
   if (max_rows_ <= 0) throw std::invalid_argument("a CNN needs max_rows >= 1");
   Architecture net = build(layout_, input_);
@@ -97,7 +99,7 @@ Cnn::Cnn(Backend& backend, const DataShape& input, int max_rows)
   }
 }
 
-void Cnn::initialize(std::span<float> params_on_host, uint64_t seed) const {
+void ReferenceCnn::initialize(std::span<float> params_on_host, uint64_t seed) const {
   if (params_on_host.size() != layout_.total())
     throw std::invalid_argument("parameter buffer does not match the model layout");
   uint64_t layer = 0;
@@ -111,7 +113,7 @@ void Cnn::initialize(std::span<float> params_on_host, uint64_t seed) const {
     dense.initialize(params_on_host, random::stream_key(seed, layer++), dense.in, dense.out);
 }
 
-const float* Cnn::forward(const float* params, const float* x, int rows) {
+const float* ReferenceCnn::forward(const float* params, const float* x, int rows) {
   if (rows > max_rows_) throw std::logic_error("forward with more rows than the model allows");
   const float* input = x;
   for (size_t b = 0; b < blocks_.size(); ++b) {
@@ -131,8 +133,8 @@ const float* Cnn::forward(const float* params, const float* x, int rows) {
   return dense_outputs_.back().data();
 }
 
-void Cnn::backward(const float* params, const float* /*x*/, const float* dlogits, int rows,
-                   float* grads, GradientsReady* ready) {
+void ReferenceCnn::backward(const float* params, const float* /*x*/, const float* dlogits, int rows,
+                            float* grads, GradientsReady* ready) {
   const float* output_grad = dlogits;
   for (size_t i = dense_.size(); i-- > 0;) {
     const DenseLayer& layer = dense_[i];
@@ -171,4 +173,4 @@ void Cnn::backward(const float* params, const float* /*x*/, const float* dlogits
   }
 }
 
-}  // namespace dptrain
+}  // namespace dptrain::testing

@@ -1,5 +1,8 @@
 #pragma once
 
+// The hand-wired CNN that the sequential model (model/sequential.hpp) replaced, kept in the tests
+// only, as it was: the presets must compute bit for bit what it computes (preset_equality_test).
+
 #include <string>
 #include <vector>
 
@@ -7,7 +10,7 @@
 #include "dptrain/model/dense_layer.hpp"
 #include "dptrain/model/model.hpp"
 
-namespace dptrain {
+namespace dptrain::testing {
 
 // A LeNet-style convolutional network on NHWC images (conv_elements.hpp), for MNIST:
 //   [28,28,1] conv 5x5 32 + ReLU [24,24,32] max-pool 2 [12,12,32]
@@ -18,7 +21,7 @@ namespace dptrain {
 // their GEMM. In the flat buffers, in this order: "conv1/weight" [32,5,5,1], "conv1/bias" [32],
 // "conv2/weight" [64,5,5,32], "conv2/bias" [64], "dense1/weight" [128,1024], "dense1/bias",
 // "dense2/weight" [10,128], "dense2/bias"; weights are [out, kh, kw, in] and [out, in].
-class Cnn final : public Model {
+class ReferenceCnn final : public Model {
  public:
   // A convolution, its ReLU and the max-pooling after it.
   struct ConvBlock {
@@ -32,7 +35,7 @@ class Cnn final : public Model {
   };
 
   // InputError where the layers do not fit `input` (features, or images too small).
-  Cnn(Backend& backend, const DataShape& input, int max_rows);
+  ReferenceCnn(Backend& backend, const DataShape& input, int max_rows);
 
   static ParameterLayout layout_for(const DataShape& input);
   static std::string description(const DataShape& input);  // "cnn 28x28x1-c5x32-p2-...-128-10"
@@ -78,4 +81,4 @@ class Cnn final : public Model {
   std::vector<std::string> backward_names_;             // per layer with parameters
 };
 
-}  // namespace dptrain
+}  // namespace dptrain::testing
