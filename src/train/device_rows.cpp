@@ -3,17 +3,6 @@
 #include <vector>
 
 namespace dptrain {
-namespace {
-
-template <class T>
-DeviceArray<T> upload(Backend& backend, const std::vector<T>& host) {
-  DeviceArray<T> array(backend, host.size());
-  backend.copy_to_device(array.data(), host.data(), array.bytes());
-  return array;
-}
-
-}  // namespace
-
 DeviceRows::DeviceRows(Backend& backend, const LabeledRows& rows, const DataShape& shape)
     : backend_(&backend),
       width_(shape.row_width()),

@@ -3,17 +3,6 @@
 #include <numeric>
 
 namespace dptrain {
-namespace {
-
-template <class T>
-DeviceArray<T> upload(Backend& backend, const std::vector<T>& host) {
-  DeviceArray<T> array(backend, host.size());
-  backend.copy_to_device(array.data(), host.data(), array.bytes());
-  return array;
-}
-
-}  // namespace
-
 Evaluator::Evaluator(Backend& backend, const World& world, const H5DataReader& reader,
                      const DataShape& shape, Model& model, int batch_rows)
     : backend_(backend),

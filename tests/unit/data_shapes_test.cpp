@@ -117,22 +117,22 @@ TEST_F(DataShapes, RecordsRoundTripAndRefuseWhatTheyDidNotWrite) {
 
 TEST_F(DataShapes, ModelsFollowTheData) {
   const DataShape color{DataShape::Kind::images, 32, 32, 3, 5};
-  EXPECT_EQ(describe_model({ModelKind::mlp, {64}, color}), "mlp 3072-64-5");
-  EXPECT_EQ(describe_model({ModelKind::mlp, {64}, DataShape::features(20, 3)}), "mlp 20-64-3");
-  EXPECT_EQ(describe_model({ModelKind::cnn, {}, color}), "cnn 32x32x3-c5x32-p2-c5x64-p2-128-5");
+  EXPECT_EQ(describe_model({ModelKind::mlp, {64}, color, {}}), "mlp 3072-64-5");
+  EXPECT_EQ(describe_model({ModelKind::mlp, {64}, DataShape::features(20, 3), {}}), "mlp 20-64-3");
+  EXPECT_EQ(describe_model({ModelKind::cnn, {}, color, {}}), "cnn 32x32x3-c5x32-p2-c5x64-p2-128-5");
   // 32 -> conv 28 -> pool 14 -> conv 10 -> pool 5: dense1 takes 5 * 5 * 64.
-  EXPECT_EQ(model_layout({ModelKind::cnn, {}, color}).tensor("dense1/weight").shape,
+  EXPECT_EQ(model_layout({ModelKind::cnn, {}, color, {}}).tensor("dense1/weight").shape,
             (std::vector<int>{128, 1600}));
   const std::string features = input_error_of([] {
-    model_layout({ModelKind::cnn, {}, DataShape::features(20, 3)});
+    model_layout({ModelKind::cnn, {}, DataShape::features(20, 3), {}});
   });
   EXPECT_NE(features.find("takes images, and the data holds 20 features, 3 classes"),
             std::string::npos)
       << features;
   const std::string small = input_error_of([] {
-    model_layout({ModelKind::cnn, {}, {DataShape::Kind::images, 12, 12, 1, 4}});
+    model_layout({ModelKind::cnn, {}, {DataShape::Kind::images, 12, 12, 1, 4}, {}});
   });
-  EXPECT_NE(small.find("conv2 (5x5) met a 4x4x32 input, smaller than its kernel"),
+  EXPECT_NE(small.find("model: layer 4 'conv5x64' met a 4x4x32 map, smaller than its 5x5 kernel"),
             std::string::npos)
       << small;
 }

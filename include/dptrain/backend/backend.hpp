@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "dptrain/core/conv_elements.hpp"
 #include "dptrain/core/elementwise.hpp"
@@ -186,5 +187,13 @@ template <class T>
 using DeviceArray = BackendArray<T, Memory::device>;
 template <class T>
 using PinnedArray = BackendArray<T, Memory::pinned>;
+
+// A copy of host values in the backend's memory (set-up only: it allocates and waits).
+template <class T>
+DeviceArray<T> upload(Backend& backend, const std::vector<T>& host) {
+  DeviceArray<T> array(backend, host.size());
+  backend.copy_to_device(array.data(), host.data(), array.bytes());
+  return array;
+}
 
 }  // namespace dptrain
