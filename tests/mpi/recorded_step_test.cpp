@@ -80,6 +80,16 @@ TEST(RecordedStep, ReplaysTrainAsLaunchedStepsWithTheCnn) {
   expect_replayed_equals_launched(config);
 }
 
+// A model from a layer spec with standalone element-wise layers (tanh after a pool, and after a
+// dense), which run through for_each_element: their loops replay in their place.
+TEST(RecordedStep, ReplaysALayerSpecWithElementWiseLayers) {
+  TrainConfig config = testing::small_config();
+  config.model = ModelKind::layers;
+  config.layers = "conv3x4s,relu,pool2,tanh,dense16,tanh,denseK";
+  config.data_path = testing::shared_synthetic_file(200, 50, 9);
+  expect_replayed_equals_launched(config);
+}
+
 // The schedule's rate and the clipping factor are decided on the device each step: a replayed
 // step follows the warm-up and the cosine, and clips, as launched steps do.
 TEST(RecordedStep, ReplaysFollowTheScheduleAndClipWithSgd) {

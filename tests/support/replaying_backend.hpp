@@ -6,6 +6,8 @@
 // an error, as in a CUDA stream capture. With it the CPU tests show that a step can be replayed:
 // anything of the step that changes from step to step without going through the backend's
 // memory would make the replayed training differ from the launched one.
+#include <cstddef>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -25,6 +27,14 @@ class ReplayingBackend final : public Backend {
   size_t recorded_operations = 0;  // in the latest recording: kernels, GEMMs and copies
 
   std::string name() const override { return "replaying " + cpu_.name(); }
+  void run_host_loop(HostLoop loop, const void* functor, size_t functor_bytes, size_t n) override {
+    // The functor is the caller's, gone by the replay: a copy of its bytes (trivially copyable,
+    // aligned as new aligns) goes with the operation.
+    auto copy = std::make_shared<std::vector<std::max_align_t>>(
+        (functor_bytes + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t));
+    std::memcpy(copy->data(), functor, functor_bytes);
+    queue([=] { loop(copy->data(), n); });
+  }
   void* allocate_bytes(size_t bytes) override {
     refuse("allocate_bytes");
     return cpu_.allocate_bytes(bytes);

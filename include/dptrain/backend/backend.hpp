@@ -54,6 +54,15 @@ class Backend {
   // CUDA), for kernels launched outside the backend (backend/element_loop.hpp); null for the
   // backends that compute on the host.
   virtual void* device_stream() const { return nullptr; }
+  // for_each_element's loop where there is no device stream (backend/element_loop.hpp):
+  // loop(functor, n), in the backend's order. A backend that defers its work (the tests'
+  // replaying backend, as a CUDA graph would) keeps a copy of the functor's functor_bytes and
+  // runs the loop in turn; the others run it now.
+  using HostLoop = void (*)(const void* functor, size_t n);
+  virtual void run_host_loop(HostLoop loop, const void* functor, size_t /*functor_bytes*/,
+                             size_t n) {
+    loop(functor, n);
+  }
   // Host memory for staging transfers, page-locked where the device copies faster from it.
   virtual void* allocate_pinned_bytes(size_t bytes);
   virtual void free_pinned_bytes(void* pointer) noexcept;

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <stdexcept>
+#include <type_traits>
 
 #include "dptrain/backend/backend.hpp"
 
@@ -23,9 +24,16 @@ void launch_element_kernel(Backend& backend, size_t n, const F& f);
 
 template <class F>
 void for_each_element(Backend& backend, size_t n, const F& f) {
+  // A deferring backend runs the loop later, from a byte copy of f.
+  static_assert(std::is_trivially_copyable_v<F>, "element functors hold pointers and values");
   if (backend.device_stream() == nullptr) {
-    for (size_t i = 0; i < n; ++i)
-      f(i);
+    // One indirect call per loop, not per element: the loop over f inlines and vectorises.
+    const Backend::HostLoop loop = [](const void* functor, size_t count) {
+      const F& element = *static_cast<const F*>(functor);
+      for (size_t i = 0; i < count; ++i)
+        element(i);
+    };
+    backend.run_host_loop(loop, &f, sizeof(F), n);
     return;
   }
 #if defined(DPTRAIN_DEVICE_ELEMENT_LOOPS)
