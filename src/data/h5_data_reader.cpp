@@ -97,7 +97,8 @@ struct Split {
   size_t rows = 0;
 };
 
-DataShape shape_of_images(const Layout& layout, const std::string& name) {
+// The row shape of an images dataset; *rows receives N.
+DataShape shape_of_images(const Layout& layout, const std::string& name, size_t* rows) {
   const std::string expected = "uint8 [N,H,W] or [N,H,W,C] with N >= 1";
   const std::vector<hsize_t> dims = layout.dims(name, is_uint8, "uint8");
   bool ok = (dims.size() == 3 || dims.size() == 4) && dims[0] > 0;
@@ -109,6 +110,7 @@ DataShape shape_of_images(const Layout& layout, const std::string& name) {
   if (!ok || values > kMaxRowValues)
     throw InputError(layout.where(name) + " has shape " + shape_text(dims) + ", expected " +
                      expected + (ok ? " and rows of at most 2^28 values" : ""));
+  *rows = dims[0];
   DataShape shape;
   shape.height = static_cast<int>(dims[1]);
   shape.width = static_cast<int>(dims[2]);
@@ -117,11 +119,13 @@ DataShape shape_of_images(const Layout& layout, const std::string& name) {
   return shape;
 }
 
-DataShape shape_of_features(const Layout& layout, const std::string& name) {
+// The row shape of a features dataset; *rows receives N.
+DataShape shape_of_features(const Layout& layout, const std::string& name, size_t* rows) {
   const std::vector<hsize_t> dims = layout.dims(name, is_float32, "float32");
   if (dims.size() != 2 || dims[0] == 0 || dims[1] == 0 || dims[1] > kMaxRowValues)
     throw InputError(layout.where(name) + " has shape " + shape_text(dims) +
                      ", expected float32 [N,D] with N >= 1 and 1 <= D <= 2^28");
+  *rows = dims[0];
   return DataShape::features(static_cast<int>(dims[1]), 0);
 }
 
@@ -138,8 +142,8 @@ Split read_split(const Layout& layout, const std::string& split) {
   Split result;
   result.rows_dataset = has_images ? "images" : "features";
   const std::string rows_name = split + "/" + result.rows_dataset;
-  result.shape =
-      has_images ? shape_of_images(layout, rows_name) : shape_of_features(layout, rows_name);
+  result.shape = has_images ? shape_of_images(layout, rows_name, &result.rows)
+                            : shape_of_features(layout, rows_name, &result.rows);
   if (!layout.exists(labels))
     throw InputError(layout.where(labels) + " is missing (expected uint8, int32 or int64 [N])");
   const std::vector<hsize_t> label_dims =
@@ -147,8 +151,6 @@ Split read_split(const Layout& layout, const std::string& split) {
   if (label_dims.size() != 1)
     throw InputError(layout.where(labels) + " has shape " + shape_text(label_dims) +
                      ", expected [N]");
-  result.rows = layout.dims(
-      rows_name, [](hid_t) { return true; }, "")[0];
   if (label_dims[0] != result.rows)
     throw InputError(layout.where(rows_name) + " has " + std::to_string(result.rows) +
                      " rows but " + labels + " has " + std::to_string(label_dims[0]));

@@ -1,8 +1,9 @@
 #pragma once
 
-// The data set format dptrain trains on (README, "The HDF5 layout"): four uint8 datasets,
+// MNIST's and Fashion-MNIST's files, as dptrain prepare writes them (README, "MNIST's file"):
+// four uint8 datasets,
 //   /train/images [N, 28, 28]   /train/labels [N]   /test/images [M, 28, 28]   /test/labels [M]
-// with labels in 0..9. MNIST and Fashion-MNIST both fit it.
+// with labels in 0..9 and num_classes = 10: one case of the layout H5DataReader reads.
 namespace dptrain::mnist {
 
 inline constexpr int kImageHeight = 28;

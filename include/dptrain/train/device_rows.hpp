@@ -25,6 +25,7 @@ class DeviceRows {
 
  private:
   Backend* backend_ = nullptr;
+  bool features_kind_ = false;  // the shape's kind, not which buffer holds rows (none may)
   int width_ = 0;
   size_t rows_ = 0;
   DeviceArray<uint8_t> images_;
