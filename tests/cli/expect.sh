@@ -16,6 +16,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$status" ] && [ -n "$message" ] && [ $# -gt 0 ] || { echo "expect.sh: usage error" >&2; exit 2; }
+# Sanitizer builds run slower (tests/CMakeLists.txt, DPTRAIN_TEST_SLOWDOWN).
+within=$((within * ${DPTRAIN_TEST_SLOWDOWN:-1}))
 
 before=""
 [ -n "$keeps" ] && before=$(sha256sum "$keeps")
