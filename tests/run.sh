@@ -1,38 +1,43 @@
 #!/usr/bin/env bash
-# The README's second command, and what CI runs: installs the missing packages, builds dptrain
-# twice with warnings as errors (with the CUDA backend wherever nvcc is found, and without it),
-# fetches MNIST for the end-to-end tests, and runs the whole test suite on both builds. Tests
-# that need a GPU report themselves skipped where there is none. Extra arguments go to ctest
-# (e.g. -L unit, -R sampler). Quick tests run four at a time; those that time things, fill the
-# cores or start Slurm or a cluster run alone (RUN_SERIAL). The cluster tests run in build-cpu.
-# Last, without extra arguments, the offline bundle's tests (tests/bundle).
+# The README's second command, and what CI runs (README, "Tests", says what runs where):
+#   1. installs the missing packages, builds build/ with warnings as errors (with the CUDA backend
+#      wherever nvcc is found) and fetches MNIST and Fashion-MNIST for the end-to-end tests;
+#   2. runs the suite on build/, the cluster tests apart;
+#   3. runs the whole CPU suite, cluster tests included, under AddressSanitizer and
+#      UndefinedBehaviorSanitizer (build-asan/, tests/sanitizers/run.sh address);
+#   4. without extra arguments: the threads' tests under ThreadSanitizer (build-tsan/), a fuzz
+#      smoke run of every harness (build-fuzz/, bench/fuzz.sh), and the offline bundle's tests.
+# Extra arguments go to ctest (e.g. -L unit, -R sampler). Quick tests run four at a time; those
+# that time things, fill the cores or start Slurm or a cluster run alone (RUN_SERIAL). Tests that
+# need a GPU report themselves skipped where there is none.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash launch/install-deps.sh
 cuda=AUTO
 if command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ]; then cuda=ON; fi
-for build in "build $cuda" "build-cpu OFF"; do
-  read -r dir with_cuda <<<"$build"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DDPTRAIN_WERROR=ON -DDPTRAIN_CUDA="$with_cuda"
-  cmake --build "$dir" -j"$(nproc)"
-done
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDPTRAIN_WERROR=ON -DDPTRAIN_CUDA="$cuda"
+cmake --build build -j"$(nproc)"
 DPTRAIN=build/dptrain bash datasets/fetch-mnist.sh
 DPTRAIN=build/dptrain bash datasets/fetch-fashion-mnist.sh
-for dir in build build-cpu; do
-  echo "=== tests of $dir ($(grep -o 'DPTRAIN_CUDA:STRING=.*' "$dir/CMakeCache.txt"))"
-  # The cluster tests (hosts of network namespaces, about 3.5 minutes) run the CPU path, the same
-  # code in both builds: once, in build-cpu, keeps the suite within its 20 minutes.
-  skip=()
-  [ "$dir" = build ] && skip=(-LE cluster)
-  ctest --test-dir "$dir" --output-on-failure --parallel 4 "${skip[@]}" "$@"
-done
+
+echo "=== tests of build ($(grep -o 'DPTRAIN_CUDA:STRING=.*' build/CMakeCache.txt))"
+# The cluster tests (hosts of network namespaces) run the CPU path: once, in build-asan.
+ctest --test-dir build --output-on-failure --parallel 4 -LE cluster "$@"
+
+echo "=== AddressSanitizer and UndefinedBehaviorSanitizer"
+bash tests/sanitizers/run.sh address "$@"
+
+[ $# -eq 0 ] || exit 0
+echo "=== ThreadSanitizer"
+bash tests/sanitizers/run.sh thread
+echo "=== fuzz smoke run"
+bash bench/fuzz.sh 60
 
 # The offline bundle for GPU nodes (launch/make-bundle.sh, from the CUDA build): in a bare
 # Debian 12 chroot, and its selftest's GPU path against stand-ins (about 1 minute, 2 more the
-# first time, when the chroot is debootstrapped). With the whole suite only, not with a
-# selection of tests, and only where the CUDA backend was built.
-if [ $# -eq 0 ] && [ "$cuda" = ON ]; then
+# first time, when the chroot is debootstrapped). Only where the CUDA backend was built.
+if [ "$cuda" = ON ]; then
   echo "=== the offline bundle"
   bash launch/make-bundle.sh --build build --out build/dptrain-bundle-test.tar.gz
   bash tests/bundle/chroot_test.sh build/dptrain-bundle-test.tar.gz

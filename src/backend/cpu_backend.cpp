@@ -26,7 +26,9 @@ CBLAS_TRANSPOSE to_cblas(Transpose t) {
 // different CPUs keep identical replicas.
 namespace loops {
 
-#if defined(__x86_64__) && defined(__GNUC__)
+// Not under ThreadSanitizer: it instruments the resolvers that pick a clone, which run before its
+// runtime starts (every program crashed at start-up).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_THREAD__)
 #define DPTRAIN_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 // The fixed-point conversions also gain from AVX-512 (8 doubles a vector, native int64 lanes).
 #define DPTRAIN_SIMD_CLONES_AVX512 \

@@ -13,7 +13,9 @@ namespace {
 // The loops, each compiled for AVX2 machines (x86-64-v3, whose F16C converts 8 halves an
 // instruction) and for any x86-64, the right one chosen when the program starts; both round
 // alike (to nearest, ties to even), so ranks on different CPUs send the same bytes.
-#if defined(__x86_64__) && defined(__GNUC__)
+// Not under ThreadSanitizer: it instruments the resolvers that pick a clone, which run before its
+// runtime starts (every program crashed at start-up).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_THREAD__)
 #define DPTRAIN_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define DPTRAIN_SIMD_CLONES
