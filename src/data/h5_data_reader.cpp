@@ -216,18 +216,27 @@ std::string row_shape_text(const DataShape& shape) {
                         : std::to_string(shape.width);
 }
 
-}  // namespace
-
-H5DataReader::H5DataReader(const std::string& path) : path_(path) {
+// The data file at `path`, open for reading.
+h5::Id open_data_file(const std::string& path) {
   h5::silence_errors();
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error))
     throw InputError("data file '" + path + "' does not exist or is not a regular file");
   if (H5Fis_hdf5(path.c_str()) <= 0)
     throw InputError("data file '" + path + "' is not an HDF5 file");
-  file_ = h5::Id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file_.valid())
+  h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.valid())
     throw InputError("data file '" + path + "' cannot be opened: " + h5::last_error());
+  return file;
+}
+
+}  // namespace
+
+H5DataReader::H5DataReader(const std::string& path) : H5DataReader(open_data_file(path), path) {}
+
+H5DataReader::H5DataReader(h5::Id file, const std::string& name)
+    : path_(name), file_(std::move(file)) {
+  h5::silence_errors();
   const Layout layout(file_.get(), path_);
   const Split train = read_split(layout, "/train");
   const Split test = read_split(layout, "/test");
