@@ -8,7 +8,9 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdint>
+#include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dptrain::fuzz {
@@ -52,5 +54,27 @@ class WriteChoices {
   std::string front_;
   std::vector<uint8_t> back_;
 };
+
+// A plan read from the fuzz input by its `visit` (found by argument-dependent lookup).
+template <class Plan>
+Plan read_plan(const uint8_t* data, size_t size) {
+  ReadChoices io(data, size);
+  Plan plan;
+  visit(io, plan);
+  return plan;
+}
+
+// Writes each named plan as the input that reads as it: DIR/<name>. Returns main's status.
+template <class Plan>
+int write_seeds(const std::string& dir, std::vector<std::pair<std::string, Plan>>& seeds) {
+  for (auto& [name, plan] : seeds) {
+    WriteChoices io;
+    visit(io, plan);
+    std::ofstream file(dir + "/" + name, std::ios::binary);
+    file << io.input();
+    if (!file) return 1;
+  }
+  return 0;
+}
 
 }  // namespace dptrain::fuzz

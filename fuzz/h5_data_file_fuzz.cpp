@@ -9,7 +9,6 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -185,10 +184,7 @@ FilePlan layout(uint8_t rows_type, std::vector<uint64_t> row_extents, uint8_t la
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  ReadChoices io(data, size);
-  FilePlan plan;
-  visit(io, plan);
-  run(plan);
+  run(read_plan<FilePlan>(data, size));
   return 0;
 }
 
@@ -206,10 +202,5 @@ extern "C" int DptrainFuzzWriteSeeds(const char* dir) {
   seeds.push_back({"chunked", seeds[1].second});
   for (DatasetPlan& dataset : seeds.back().second.datasets)
     dataset.storage = kChunked;
-  for (auto& [name, plan] : seeds) {
-    WriteChoices io;
-    visit(io, plan);
-    std::ofstream(std::string(dir) + "/" + name, std::ios::binary) << io.input();
-  }
-  return 0;
+  return write_seeds(dir, seeds);
 }
