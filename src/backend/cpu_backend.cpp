@@ -114,12 +114,13 @@ DPTRAIN_SIMD_CLONES double sum_of_squares(const float* __restrict data, size_t n
   return sum;
 }
 
-// Row values are uint8 pixels or float features (ew::row_value_to_input).
+// Row values are uint8 pixels or float features (ew::row_value_to_input). The loop is inlined
+// into one clone set per value type: clang's target_clones takes no function templates.
 template <class Value>
-DPTRAIN_SIMD_CLONES void gather_batch(const Value* __restrict source_rows,
-                                      const int32_t* __restrict labels, int width,
-                                      const uint32_t* __restrict indices, int rows,
-                                      float* __restrict x, int32_t* __restrict y) {
+__attribute__((always_inline)) inline void gather_rows(const Value* __restrict source_rows,
+                                                       const int32_t* __restrict labels, int width,
+                                                       const uint32_t* __restrict indices, int rows,
+                                                       float* __restrict x, int32_t* __restrict y) {
   for (int r = 0; r < rows; ++r) {
     const Value* __restrict source = source_rows + static_cast<size_t>(indices[r]) * width;
     float* __restrict target = x + static_cast<size_t>(r) * width;
@@ -127,6 +128,20 @@ DPTRAIN_SIMD_CLONES void gather_batch(const Value* __restrict source_rows,
       target[p] = ew::row_value_to_input(source[p]);
     y[r] = labels[indices[r]];
   }
+}
+
+DPTRAIN_SIMD_CLONES void gather_batch(const uint8_t* __restrict source_rows,
+                                      const int32_t* __restrict labels, int width,
+                                      const uint32_t* __restrict indices, int rows,
+                                      float* __restrict x, int32_t* __restrict y) {
+  gather_rows(source_rows, labels, width, indices, rows, x, y);
+}
+
+DPTRAIN_SIMD_CLONES void gather_batch(const float* __restrict source_rows,
+                                      const int32_t* __restrict labels, int width,
+                                      const uint32_t* __restrict indices, int rows,
+                                      float* __restrict x, int32_t* __restrict y) {
+  gather_rows(source_rows, labels, width, indices, rows, x, y);
 }
 
 DPTRAIN_SIMD_CLONES void add(float* __restrict target, const float* __restrict source, size_t n) {

@@ -116,8 +116,10 @@ int run_eval(const EvalOptions& options, const World& world) {
       throw InputError("checkpoint '" + options.checkpoint + "' was trained on " +
                        describe_data_shape(recorded.data_shape) + ", but data file '" +
                        options.data + "' holds " + holds);
+    // The checkpoint first: its tensors must be the model's before the model is built by the
+    // sizes its description gives.
+    checkpoint = read_checkpoint(options.checkpoint, spec, model_layout(spec));
     model = make_model(backend, spec, options.batch_rows);
-    checkpoint = read_checkpoint(options.checkpoint, spec, model->layout());
     data_set = reader.data_set();
     evaluator =
         std::make_unique<Evaluator>(backend, world, reader, data_shape, *model, options.batch_rows);

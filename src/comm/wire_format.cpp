@@ -21,17 +21,37 @@ namespace {
 #define DPTRAIN_SIMD_CLONES
 #endif
 
+// IEEE half. Clang before 15 has no _Float16 on x86, but its storage type __fp16, whose
+// conversions round the same (to nearest, ties to even) with arithmetic in float.
+#if defined(__clang__) && __clang_major__ < 15
+using Half = __fp16;
+#else
+using Half = _Float16;
+#endif
+
 DPTRAIN_SIMD_CLONES void narrow_bf16(const float* __restrict from, size_t count,
                                      uint16_t* __restrict to) {
   for (size_t i = 0; i < count; ++i)
     to[i] = ew::to_bf16(from[i]);
 }
 
+// The widening loops, for writing and for adding: each a clone set of its own, as clang's
+// target_clones takes no function templates.
 template <bool kAdd>
-DPTRAIN_SIMD_CLONES void widen_bf16(const uint16_t* __restrict from, size_t count,
-                                    float* __restrict to) {
+__attribute__((always_inline)) inline void widen_bf16_loop(const uint16_t* __restrict from,
+                                                           size_t count, float* __restrict to) {
   for (size_t i = 0; i < count; ++i)
     to[i] = kAdd ? to[i] + ew::from_bf16(from[i]) : ew::from_bf16(from[i]);
+}
+
+DPTRAIN_SIMD_CLONES void widen_bf16(const uint16_t* __restrict from, size_t count,
+                                    float* __restrict to) {
+  widen_bf16_loop<false>(from, count, to);
+}
+
+DPTRAIN_SIMD_CLONES void widen_add_bf16(const uint16_t* __restrict from, size_t count,
+                                        float* __restrict to) {
+  widen_bf16_loop<true>(from, count, to);
 }
 
 // The largest magnitude of the chunk; a NaN anywhere makes it NaN.
@@ -47,18 +67,29 @@ DPTRAIN_SIMD_CLONES float largest_magnitude(const float* __restrict from, size_t
 }
 
 DPTRAIN_SIMD_CLONES void narrow_fp16(const float* __restrict from, size_t count, float scale,
-                                     _Float16* __restrict to) {
+                                     Half* __restrict to) {
   for (size_t i = 0; i < count; ++i)
-    to[i] = static_cast<_Float16>(from[i] * scale);
+    to[i] = static_cast<Half>(from[i] * scale);
 }
 
 template <bool kAdd>
-DPTRAIN_SIMD_CLONES void widen_fp16(const _Float16* __restrict from, size_t count, float unscale,
-                                    float* __restrict to) {
+__attribute__((always_inline)) inline void widen_fp16_loop(const Half* __restrict from,
+                                                           size_t count, float unscale,
+                                                           float* __restrict to) {
   for (size_t i = 0; i < count; ++i) {
     const float v = static_cast<float>(from[i]) * unscale;
     to[i] = kAdd ? to[i] + v : v;
   }
+}
+
+DPTRAIN_SIMD_CLONES void widen_fp16(const Half* __restrict from, size_t count, float unscale,
+                                    float* __restrict to) {
+  widen_fp16_loop<false>(from, count, unscale, to);
+}
+
+DPTRAIN_SIMD_CLONES void widen_add_fp16(const Half* __restrict from, size_t count, float unscale,
+                                        float* __restrict to) {
+  widen_fp16_loop<true>(from, count, unscale, to);
 }
 
 // The exponent that puts `largest` into [2^14, 2^15); 0 for zero or a non-finite chunk (whose
@@ -71,8 +102,8 @@ int32_t half_exponent(float largest) {
   return k > 120 ? 120 : k;  // at least 15 - 128
 }
 
-const _Float16* halves_of(const void* message) {
-  return reinterpret_cast<const _Float16*>(static_cast<const char*>(message) + sizeof(int32_t));
+const Half* halves_of(const void* message) {
+  return reinterpret_cast<const Half*>(static_cast<const char*>(message) + sizeof(int32_t));
 }
 
 float unscale_of(const void* message) {
@@ -119,7 +150,7 @@ void WireCodec::encode(const float* from, size_t count, void* message) const {
       const int32_t k = half_exponent(largest_magnitude(from, count));
       std::memcpy(message, &k, sizeof k);
       narrow_fp16(from, count, std::ldexp(1.0f, k),
-                  reinterpret_cast<_Float16*>(static_cast<char*>(message) + sizeof k));
+                  reinterpret_cast<Half*>(static_cast<char*>(message) + sizeof k));
       return;
     }
   }
@@ -132,10 +163,10 @@ void WireCodec::decode(const void* message, size_t count, float* to) const {
       std::memcpy(to, message, count * sizeof(float));
       return;
     case WireFormat::bf16:
-      widen_bf16<false>(static_cast<const uint16_t*>(message), count, to);
+      widen_bf16(static_cast<const uint16_t*>(message), count, to);
       return;
     case WireFormat::fp16:
-      widen_fp16<false>(halves_of(message), count, unscale_of(message), to);
+      widen_fp16(halves_of(message), count, unscale_of(message), to);
       return;
   }
   throw std::logic_error("unknown wire format");
@@ -150,10 +181,10 @@ void WireCodec::decode_add(const void* message, size_t count, float* to) const {
       return;
     }
     case WireFormat::bf16:
-      widen_bf16<true>(static_cast<const uint16_t*>(message), count, to);
+      widen_add_bf16(static_cast<const uint16_t*>(message), count, to);
       return;
     case WireFormat::fp16:
-      widen_fp16<true>(halves_of(message), count, unscale_of(message), to);
+      widen_add_fp16(halves_of(message), count, unscale_of(message), to);
       return;
   }
   throw std::logic_error("unknown wire format");

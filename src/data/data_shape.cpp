@@ -1,7 +1,10 @@
 #include "dptrain/data/data_shape.hpp"
 
-#include <cstdio>
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <stdexcept>
+#include <string_view>
 
 namespace dptrain {
 
@@ -21,21 +24,38 @@ std::string data_shape_record(const DataShape& shape) {
 }
 
 DataShape parse_data_shape_record(const std::string& record) {
+  const auto refused = [&record] {
+    return std::invalid_argument("not a data shape dptrain records: '" + record + "'");
+  };
+  // Each number in turn, after its literal text; from_chars, unlike sscanf's %d, refuses
+  // numbers that do not fit an int.
+  std::string_view rest = record;
+  const auto number = [&](std::string_view before) {
+    if (!rest.starts_with(before)) throw refused();
+    rest.remove_prefix(before.size());
+    int value = 0;
+    const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+    if (error != std::errc()) throw refused();
+    rest.remove_prefix(static_cast<size_t>(end - rest.data()));
+    return value;
+  };
   DataShape shape;
-  int consumed = 0;
   if (record.starts_with("features ")) {
-    int width = 0;
-    if (std::sscanf(record.c_str(), "features %d classes %d%n", &width, &shape.classes,
-                    &consumed) == 2)
-      shape = DataShape::features(width, shape.classes);
+    const int width = number("features ");
+    shape = DataShape::features(width, number(" classes "));
   } else {
-    std::sscanf(record.c_str(), "images %dx%dx%d classes %d%n", &shape.height, &shape.width,
-                &shape.channels, &shape.classes, &consumed);
+    shape.height = number("images ");
+    shape.width = number("x");
+    shape.channels = number("x");
+    shape.classes = number(" classes ");
   }
-  // Written by data_shape_record, or not at all.
-  if (consumed != static_cast<int>(record.size()) || shape.height < 1 || shape.width < 1 ||
-      shape.channels < 1 || shape.classes < 2 || data_shape_record(shape) != record)
-    throw std::invalid_argument("not a data shape dptrain records: '" + record + "'");
+  int64_t values = 1;
+  for (const int extent : {shape.height, shape.width, shape.channels})
+    values = extent < 1 ? 0 : std::min<int64_t>(values * extent, int64_t{kMaxRowValues} + 1);
+  // Written by data_shape_record for rows a data file may hold, or not at all.
+  if (!rest.empty() || values < 1 || values > kMaxRowValues || shape.classes < 2 ||
+      shape.classes > kMaxClasses || data_shape_record(shape) != record)
+    throw refused();
   return shape;
 }
 

@@ -10,9 +10,8 @@
 namespace dptrain {
 namespace {
 
-// A row's extents are kept in int (GEMM dimensions): each at most this, and their product too,
-// so that rows x row_width of a batch still fits the 64-bit sizes computed from them.
-constexpr hsize_t kMaxRowValues = hsize_t{1} << 28;
+// data_shape.hpp's limit, in HDF5's type.
+constexpr hsize_t kMaxRowExtent = kMaxRowValues;
 
 std::string shape_text(const std::vector<hsize_t>& dims) {
   std::string text = "[";
@@ -104,10 +103,10 @@ DataShape shape_of_images(const Layout& layout, const std::string& name, size_t*
   bool ok = (dims.size() == 3 || dims.size() == 4) && dims[0] > 0;
   hsize_t values = 1;
   for (size_t d = 1; ok && d < dims.size(); ++d) {
-    ok = dims[d] > 0 && dims[d] <= kMaxRowValues;
+    ok = dims[d] > 0 && dims[d] <= kMaxRowExtent;
     values *= ok ? dims[d] : 1;
   }
-  if (!ok || values > kMaxRowValues)
+  if (!ok || values > kMaxRowExtent)
     throw InputError(layout.where(name) + " has shape " + shape_text(dims) + ", expected " +
                      expected + (ok ? " and rows of at most 2^28 values" : ""));
   *rows = dims[0];
@@ -122,7 +121,7 @@ DataShape shape_of_images(const Layout& layout, const std::string& name, size_t*
 // The row shape of a features dataset; *rows receives N.
 DataShape shape_of_features(const Layout& layout, const std::string& name, size_t* rows) {
   const std::vector<hsize_t> dims = layout.dims(name, is_float32, "float32");
-  if (dims.size() != 2 || dims[0] == 0 || dims[1] == 0 || dims[1] > kMaxRowValues)
+  if (dims.size() != 2 || dims[0] == 0 || dims[1] == 0 || dims[1] > kMaxRowExtent)
     throw InputError(layout.where(name) + " has shape " + shape_text(dims) +
                      ", expected float32 [N,D] with N >= 1 and 1 <= D <= 2^28");
   *rows = dims[0];
@@ -217,18 +216,27 @@ std::string row_shape_text(const DataShape& shape) {
                         : std::to_string(shape.width);
 }
 
-}  // namespace
-
-H5DataReader::H5DataReader(const std::string& path) : path_(path) {
+// The data file at `path`, open for reading.
+h5::Id open_data_file(const std::string& path) {
   h5::silence_errors();
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error))
     throw InputError("data file '" + path + "' does not exist or is not a regular file");
   if (H5Fis_hdf5(path.c_str()) <= 0)
     throw InputError("data file '" + path + "' is not an HDF5 file");
-  file_ = h5::Id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file_.valid())
+  h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.valid())
     throw InputError("data file '" + path + "' cannot be opened: " + h5::last_error());
+  return file;
+}
+
+}  // namespace
+
+H5DataReader::H5DataReader(const std::string& path) : H5DataReader(open_data_file(path), path) {}
+
+H5DataReader::H5DataReader(h5::Id file, const std::string& name)
+    : path_(name), file_(std::move(file)) {
+  h5::silence_errors();
   const Layout layout(file_.get(), path_);
   const Split train = read_split(layout, "/train");
   const Split test = read_split(layout, "/test");

@@ -29,7 +29,9 @@ IdxArray parse_idx(std::span<const uint8_t> bytes, const std::string& name) {
   size_t elements = 1;
   for (size_t d = 0; d < rank; ++d) {
     array.shape.push_back(big_endian_u32(bytes.data() + 4 + 4 * d));
-    elements *= array.shape.back();
+    // Unchecked, extents of 2^32 could wrap the product around to the file's size.
+    if (__builtin_mul_overflow(elements, size_t{array.shape.back()}, &elements))
+      throw InputError(name + ": IDX header promises more than 2^64 bytes of data (corrupt)");
   }
   if (bytes.size() != header + elements)
     throw InputError(name + ": IDX header promises " + std::to_string(elements) +

@@ -39,25 +39,32 @@ LoadedSplit load_split(const std::filesystem::path& dir, const std::string& pref
   const std::filesystem::path labels_path = dir / (prefix + "-labels-idx1-ubyte");
   IdxArray images = load(images_path, split.sources.images);
   IdxArray labels = load(labels_path, split.sources.labels);
-  if (images.shape.size() != 3 || images.shape[1] != mnist::kImageHeight ||
-      images.shape[2] != mnist::kImageWidth)
-    throw InputError(images_path.string() + ": expected images of 28x28 pixels");
-  if (labels.shape.size() != 1) throw InputError(labels_path.string() + ": expected a 1-d array");
-  if (images.shape[0] != labels.shape[0] || images.shape[0] == 0)
-    throw InputError(images_path.string() + " holds " + std::to_string(images.shape[0]) +
-                     " images but " + labels_path.string() + " holds " +
-                     std::to_string(labels.shape[0]) + " labels");
-  for (size_t i = 0; i < labels.data.size(); ++i)
-    if (labels.data[i] >= mnist::kClasses)
-      throw InputError(labels_path.string() + ": label " + std::to_string(i) + " is " +
-                       std::to_string(labels.data[i]) + ", outside 0..9");
-  split.data.rows = images.shape[0];
-  split.data.images = std::move(images.data);
-  split.data.labels = std::move(labels.data);
+  split.data = check_idx_split(std::move(images), std::move(labels), images_path.string(),
+                               labels_path.string());
   return split;
 }
 
 }  // namespace
+
+LabeledImages check_idx_split(IdxArray images, IdxArray labels, const std::string& images_name,
+                              const std::string& labels_name) {
+  if (images.shape.size() != 3 || images.shape[1] != mnist::kImageHeight ||
+      images.shape[2] != mnist::kImageWidth)
+    throw InputError(images_name + ": expected images of 28x28 pixels");
+  if (labels.shape.size() != 1) throw InputError(labels_name + ": expected a 1-d array");
+  if (images.shape[0] != labels.shape[0] || images.shape[0] == 0)
+    throw InputError(images_name + " holds " + std::to_string(images.shape[0]) + " images but " +
+                     labels_name + " holds " + std::to_string(labels.shape[0]) + " labels");
+  for (size_t i = 0; i < labels.data.size(); ++i)
+    if (labels.data[i] >= mnist::kClasses)
+      throw InputError(labels_name + ": label " + std::to_string(i) + " is " +
+                       std::to_string(labels.data[i]) + ", outside 0..9");
+  LabeledImages split;
+  split.rows = images.shape[0];
+  split.images = std::move(images.data);
+  split.labels = std::move(labels.data);
+  return split;
+}
 
 std::span<const DataSetInfo> data_sets() {
   return kDataSets;

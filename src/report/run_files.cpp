@@ -186,9 +186,13 @@ std::string eval_result_json(const EvalResult& r) {
   out["classes"] = r.classes;
   // A key a line, and the confusion matrix a row a line, so that it reads as the table `eval`
   // prints.
+  // The paths may hold bytes that are not UTF-8, which JSON must be: they become U+FFFD.
+  const auto text_of = [](const json& value) {
+    return value.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
   std::string text = "{\n";
   for (const auto& [key, value] : out.items())
-    text += "  " + json(key).dump() + ": " + value.dump() + ",\n";
+    text += "  " + text_of(json(key)) + ": " + text_of(value) + ",\n";
   text += "  \"confusion\": [";
   for (size_t row = 0; row < r.confusion.size(); ++row)
     text += std::string(row == 0 ? "\n" : ",\n") + "    " + json(r.confusion[row]).dump();

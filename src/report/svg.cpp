@@ -204,7 +204,9 @@ LinearScale LinearScale::nice(double lo, double hi, double range_lo, double rang
                               bool integer) {
   if (!finite(lo) || !finite(hi)) lo = 0.0, hi = 1.0;
   if (hi < lo) std::swap(lo, hi);
-  if (hi == lo) {  // one value: a domain around it
+  // One value, or values closer than a double resolves at their magnitude (whose ticks would
+  // all be one number): a domain around it.
+  if (hi - lo <= std::max(std::fabs(lo), std::fabs(hi)) * 1e-12) {
     const double pad = integer ? 1.0 : (lo == 0.0 ? 1.0 : std::fabs(lo) * 0.1);
     lo -= pad, hi += pad;
   }
@@ -220,9 +222,15 @@ double LinearScale::operator()(double value) const {
 
 std::vector<double> LinearScale::ticks() const {
   std::vector<double> out;
+  // At most kMaxTicks, counted apart: beyond 2^53, i + 1 is i, and a domain of a few steps at
+  // such a magnitude (a metrics file's 1e17 and 1e17 + 16) pushed ticks until memory ran out.
+  constexpr int kMaxTicks = 1000;
   const double first = std::ceil(domain_lo_ / step_ - 1e-9);
-  for (double i = first; i * step_ <= domain_hi_ + step_ * 1e-9; i += 1.0)
+  for (int k = 0; k < kMaxTicks; ++k) {
+    const double i = first + k;
+    if (!(i * step_ <= domain_hi_ + step_ * 1e-9)) break;
     out.push_back(i * step_);
+  }
   return out;
 }
 

@@ -8,9 +8,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "dptrain/core/error.hpp"
 #include "dptrain/data/h5_io.hpp"
+#include "dptrain/optim/update_rules.hpp"
 
 namespace dptrain {
 namespace {
@@ -57,26 +59,36 @@ void write_tensors(hid_t file, const std::string& group, const ParameterLayout& 
 
 std::vector<float> read_tensors(hid_t file, const std::string& group,
                                 const ParameterLayout& layout) {
-  std::vector<float> flat(layout.total());
+  // Every tensor's dataset is found and its extents compared with the model's before the
+  // buffer is sized or anything read.
+  std::vector<h5::Id> datasets;
   for (const TensorSlot& slot : layout.tensors()) {
     const std::string path = group + "/" + slot.name;
-    const h5::Id dataset(H5Lexists(file, group.c_str(), H5P_DEFAULT) > 0 &&
-                                 H5Lexists(file, path.c_str(), H5P_DEFAULT) > 0
-                             ? H5Dopen2(file, path.c_str(), H5P_DEFAULT)
-                             : H5I_INVALID_HID,
-                         H5Dclose);
+    h5::Id dataset(H5Lexists(file, group.c_str(), H5P_DEFAULT) > 0 &&
+                           H5Lexists(file, path.c_str(), H5P_DEFAULT) > 0
+                       ? H5Dopen2(file, path.c_str(), H5P_DEFAULT)
+                       : H5I_INVALID_HID,
+                   H5Dclose);
     if (!dataset.valid()) throw std::runtime_error(path + " is missing");
     const h5::Id space(h5Check(H5Dget_space(dataset.get())), H5Sclose);
-    std::vector<hsize_t> dims(static_cast<size_t>(H5Sget_simple_extent_ndims(space.get())));
+    std::vector<hsize_t> dims(
+        static_cast<size_t>(h5Check(H5Sget_simple_extent_ndims(space.get()))));
     H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
     if (!std::equal(dims.begin(), dims.end(), slot.shape.begin(), slot.shape.end()))
       throw std::runtime_error(path + " has another shape than this run's model");
-    if (H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+    datasets.push_back(std::move(dataset));
+  }
+  std::vector<float> flat(layout.total());
+  for (size_t t = 0; t < datasets.size(); ++t) {
+    const TensorSlot& slot = layout.tensors()[t];
+    if (H5Dread(datasets[t].get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                 flat.data() + slot.offset) < 0)
-      throw std::runtime_error("cannot read " + path + ": " + h5::last_error());
+      throw std::runtime_error("cannot read " + group + "/" + slot.name + ": " + h5::last_error());
   }
   return flat;
 }
+
+void check_format(hid_t file, const std::string& path);
 
 h5::Id open_checkpoint(const std::string& path) {
   h5::silence_errors();
@@ -88,15 +100,19 @@ h5::Id open_checkpoint(const std::string& path) {
               H5Fclose);
   if (!file.valid())
     throw InputError("checkpoint '" + path + "' is not a readable HDF5 file (corrupt?)");
+  check_format(file.get(), path);
+  return file;
+}
+
+void check_format(hid_t file, const std::string& path) {
   std::string format;
   try {
-    format = h5::read_string_attribute(file.get(), "format");
+    format = h5::read_string_attribute(file, "format");
   } catch (const std::exception&) {
   }
   if (format != kFormat)
     throw InputError("'" + path + "' is not a dptrain checkpoint (no format attribute '" + kFormat +
                      "')");
-  return file;
 }
 
 // The model a checkpoint holds. Checkpoints written before the CNN record only the MLP's
@@ -122,19 +138,40 @@ DataShape recorded_data_shape(hid_t file) {
   }
 }
 
+// `value` of attribute `name`, refused (naming both) outside [low, high]: the numbers of a file
+// from elsewhere size and index what is built from them.
+int64_t in_range(int64_t value, const char* name, int64_t low, int64_t high) {
+  if (value < low || value > high)
+    throw std::runtime_error("its attribute " + std::string(name) + " is " + std::to_string(value) +
+                             ", outside " + std::to_string(low) + ".." + std::to_string(high));
+  return value;
+}
+
 // --exact's attributes; a checkpoint from before them was not exact, and its micro-batch was
 // the whole local batch.
-void read_exactness(hid_t file, Checkpoint& checkpoint) {
+void read_exactness(hid_t file, const ParameterLayout& layout, Checkpoint& checkpoint) {
   if (H5Aexists(file, "exact") <= 0) {
     checkpoint.micro_batch =
         static_cast<int>(checkpoint.global_batch / static_cast<size_t>(checkpoint.world_size));
     return;
   }
   checkpoint.exact = h5::read_int_attribute(file, "exact") != 0;
-  checkpoint.micro_batch = static_cast<int>(h5::read_int_attribute(file, "micro_batch"));
+  checkpoint.micro_batch =
+      static_cast<int>(in_range(h5::read_int_attribute(file, "micro_batch"), "micro_batch", 0,
+                                std::numeric_limits<int>::max()));
   if (!checkpoint.exact) return;
-  for (int64_t exponent : h5::read_int_array_attribute(file, "fixed_point_exponents"))
-    checkpoint.fixed_point_exponents.push_back(static_cast<int32_t>(exponent));
+  // One exponent per tensor of the model (FixedPointScales).
+  const std::vector<int64_t> exponents =
+      h5::read_int_array_attribute(file, "fixed_point_exponents");
+  if (exponents.size() != layout.tensors().size())
+    throw std::runtime_error("its attribute fixed_point_exponents holds " +
+                             std::to_string(exponents.size()) +
+                             " exponents, but this run's model has " +
+                             std::to_string(layout.tensors().size()) + " tensors");
+  for (int64_t exponent : exponents)
+    checkpoint.fixed_point_exponents.push_back(static_cast<int32_t>(
+        in_range(exponent, "fixed_point_exponents", std::numeric_limits<int32_t>::min(),
+                 std::numeric_limits<int32_t>::max())));
 }
 
 // The optimizer's name, state tensors and step count; checkpoints from before the optimizer
@@ -151,6 +188,17 @@ void read_optimizer(hid_t file, const ParameterLayout& layout, Checkpoint& check
       names.push_back(list.substr(begin, comma - begin));
       begin = comma + 1;
     }
+    // Each name is a copy of the parameters in memory: as many as an optimizer keeps, no more.
+    if (names.size() > static_cast<size_t>(ew::kMaxStateTensors))
+      throw std::runtime_error("its attribute optimizer_state names " +
+                               std::to_string(names.size()) +
+                               " state tensors, but an optimizer "
+                               "keeps at most " +
+                               std::to_string(ew::kMaxStateTensors));
+    for (size_t i = 0; i < names.size(); ++i)
+      if (std::find(names.begin(), names.begin() + static_cast<ptrdiff_t>(i), names[i]) !=
+          names.begin() + static_cast<ptrdiff_t>(i))
+        throw std::runtime_error("its attribute optimizer_state names '" + names[i] + "' twice");
   } else {
     checkpoint.optimizer = "adam";
     checkpoint.optimizer_steps = h5::read_int_attribute(file, "adam_steps");
@@ -170,39 +218,42 @@ std::string write_checkpoint(const std::string& dir, const ParameterLayout& layo
   const std::string path = (fs::path(dir) / file_name(checkpoint.position.global_step)).string();
   {
     h5::AtomicFile file(path, /*replace=*/true);
-    const hid_t id = file.id();
-    write_tensors(id, "/model", layout, checkpoint.params);
-    std::string state_names;
-    for (const OptimizerTensor& tensor : checkpoint.optimizer_state) {
-      write_tensors(id, "/optimizer/" + tensor.name, layout, tensor.values);
-      state_names += (state_names.empty() ? "" : ",") + tensor.name;
-    }
-    h5::write_attribute(id, "format", std::string(kFormat));
-    h5::write_attribute(id, "epoch", static_cast<int64_t>(checkpoint.position.epoch));
-    h5::write_attribute(id, "step_in_epoch", static_cast<int64_t>(checkpoint.position.step));
-    h5::write_attribute(id, "global_step", checkpoint.position.global_step);
-    h5::write_attribute(id, "epoch_loss_sum", checkpoint.position.epoch_loss_sum);
-    h5::write_attribute(id, "world_size", static_cast<int64_t>(checkpoint.world_size));
-    h5::write_attribute(id, "global_batch", static_cast<int64_t>(checkpoint.global_batch));
-    h5::write_attribute(id, "seed", static_cast<int64_t>(checkpoint.seed));
-    h5::write_attribute(id, "model", checkpoint.model);
-    h5::write_attribute(id, "data_shape", data_shape_record(checkpoint.data_shape));
-    h5::write_attribute(id, "optimizer", checkpoint.optimizer);
-    h5::write_attribute(id, "optimizer_state", state_names);
-    h5::write_attribute(id, "optimizer_steps", checkpoint.optimizer_steps);
-    h5::write_attribute(id, "config", checkpoint.config_json);
-    h5::write_attribute(id, "exact", static_cast<int64_t>(checkpoint.exact ? 1 : 0));
-    h5::write_attribute(id, "micro_batch", static_cast<int64_t>(checkpoint.micro_batch));
-    if (checkpoint.exact)
-      h5::write_attribute(id, "fixed_point_exponents",
-                          std::vector<int64_t>(checkpoint.fixed_point_exponents.begin(),
-                                               checkpoint.fixed_point_exponents.end()));
+    write_checkpoint_to(file.id(), layout, checkpoint);
     file.commit();
   }
   const std::vector<fs::path> files = checkpoint_files(dir);
   for (size_t i = static_cast<size_t>(std::max(keep, 1)); i < files.size(); ++i)
     fs::remove(files[i], error);
   return path;
+}
+
+void write_checkpoint_to(hid_t id, const ParameterLayout& layout, const Checkpoint& checkpoint) {
+  write_tensors(id, "/model", layout, checkpoint.params);
+  std::string state_names;
+  for (const OptimizerTensor& tensor : checkpoint.optimizer_state) {
+    write_tensors(id, "/optimizer/" + tensor.name, layout, tensor.values);
+    state_names += (state_names.empty() ? "" : ",") + tensor.name;
+  }
+  h5::write_attribute(id, "format", std::string(kFormat));
+  h5::write_attribute(id, "epoch", static_cast<int64_t>(checkpoint.position.epoch));
+  h5::write_attribute(id, "step_in_epoch", static_cast<int64_t>(checkpoint.position.step));
+  h5::write_attribute(id, "global_step", checkpoint.position.global_step);
+  h5::write_attribute(id, "epoch_loss_sum", checkpoint.position.epoch_loss_sum);
+  h5::write_attribute(id, "world_size", static_cast<int64_t>(checkpoint.world_size));
+  h5::write_attribute(id, "global_batch", static_cast<int64_t>(checkpoint.global_batch));
+  h5::write_attribute(id, "seed", static_cast<int64_t>(checkpoint.seed));
+  h5::write_attribute(id, "model", checkpoint.model);
+  h5::write_attribute(id, "data_shape", data_shape_record(checkpoint.data_shape));
+  h5::write_attribute(id, "optimizer", checkpoint.optimizer);
+  h5::write_attribute(id, "optimizer_state", state_names);
+  h5::write_attribute(id, "optimizer_steps", checkpoint.optimizer_steps);
+  h5::write_attribute(id, "config", checkpoint.config_json);
+  h5::write_attribute(id, "exact", static_cast<int64_t>(checkpoint.exact ? 1 : 0));
+  h5::write_attribute(id, "micro_batch", static_cast<int64_t>(checkpoint.micro_batch));
+  if (checkpoint.exact)
+    h5::write_attribute(id, "fixed_point_exponents",
+                        std::vector<int64_t>(checkpoint.fixed_point_exponents.begin(),
+                                             checkpoint.fixed_point_exponents.end()));
 }
 
 std::string checkpoint_dir_problem(const std::string& dir, bool resume) {
@@ -233,31 +284,41 @@ std::string checkpoint_dir_problem(const std::string& dir, bool resume) {
 Checkpoint read_checkpoint(const std::string& path, const ModelSpec& spec,
                            const ParameterLayout& layout) {
   const h5::Id file = open_checkpoint(path);
+  return read_checkpoint(file.get(), path, spec, layout);
+}
+
+Checkpoint read_checkpoint(hid_t file, const std::string& path, const ModelSpec& spec,
+                           const ParameterLayout& layout) {
+  h5::silence_errors();
+  check_format(file, path);
   Checkpoint checkpoint;
   try {
-    checkpoint.data_shape = recorded_data_shape(file.get());
+    checkpoint.data_shape = recorded_data_shape(file);
     if (!(checkpoint.data_shape == spec.input))
       throw InputError("checkpoint '" + path + "' was trained on " +
                        describe_data_shape(checkpoint.data_shape) + ", but this data holds " +
                        describe_data_shape(spec.input));
-    checkpoint.model = recorded_model(file.get());
+    checkpoint.model = recorded_model(file);
     const std::string model = describe_model(spec);
     if (checkpoint.model != model)
       throw InputError("checkpoint '" + path + "' holds model " + checkpoint.model +
                        ", but this run builds " + model);
-    checkpoint.position.epoch = static_cast<int>(h5::read_int_attribute(file.get(), "epoch"));
-    checkpoint.position.step =
-        static_cast<size_t>(h5::read_int_attribute(file.get(), "step_in_epoch"));
-    checkpoint.position.global_step = h5::read_int_attribute(file.get(), "global_step");
-    checkpoint.position.epoch_loss_sum = h5::read_double_attribute(file.get(), "epoch_loss_sum");
-    checkpoint.world_size = static_cast<int>(h5::read_int_attribute(file.get(), "world_size"));
-    checkpoint.global_batch =
-        static_cast<size_t>(h5::read_int_attribute(file.get(), "global_batch"));
-    checkpoint.seed = static_cast<uint64_t>(h5::read_int_attribute(file.get(), "seed"));
-    checkpoint.config_json = h5::read_string_attribute(file.get(), "config");
-    read_exactness(file.get(), checkpoint);
-    checkpoint.params = read_tensors(file.get(), "/model", layout);
-    read_optimizer(file.get(), layout, checkpoint);
+    constexpr int64_t kMaxInt = std::numeric_limits<int>::max();
+    constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
+    const auto attribute = [&](const char* name, int64_t low, int64_t high) {
+      return in_range(h5::read_int_attribute(file, name), name, low, high);
+    };
+    checkpoint.position.epoch = static_cast<int>(attribute("epoch", 1, kMaxInt));
+    checkpoint.position.step = static_cast<size_t>(attribute("step_in_epoch", 0, kMaxInt64));
+    checkpoint.position.global_step = attribute("global_step", 0, kMaxInt64);
+    checkpoint.position.epoch_loss_sum = h5::read_double_attribute(file, "epoch_loss_sum");
+    checkpoint.world_size = static_cast<int>(attribute("world_size", 1, kMaxInt));
+    checkpoint.global_batch = static_cast<size_t>(attribute("global_batch", 1, kMaxInt64));
+    checkpoint.seed = static_cast<uint64_t>(h5::read_int_attribute(file, "seed"));
+    checkpoint.config_json = h5::read_string_attribute(file, "config");
+    read_exactness(file, layout, checkpoint);
+    checkpoint.params = read_tensors(file, "/model", layout);
+    read_optimizer(file, layout, checkpoint);
   } catch (const InputError&) {
     throw;
   } catch (const std::exception& error) {
@@ -268,8 +329,14 @@ Checkpoint read_checkpoint(const std::string& path, const ModelSpec& spec,
 
 CheckpointModel checkpoint_model(const std::string& path) {
   const h5::Id file = open_checkpoint(path);
+  return checkpoint_model(file.get(), path);
+}
+
+CheckpointModel checkpoint_model(hid_t file, const std::string& path) {
+  h5::silence_errors();
+  check_format(file, path);
   try {
-    return {recorded_model(file.get()), recorded_data_shape(file.get())};
+    return {recorded_model(file), recorded_data_shape(file)};
   } catch (const std::exception& error) {
     throw InputError("checkpoint '" + path + "' is incomplete or corrupt: " + error.what());
   }

@@ -67,7 +67,9 @@ std::string config_to_json(const TrainConfig& c) {
       {"collective_timeout", c.collective_timeout_seconds},
       {"stall_warning", c.stall_warning_seconds},
   };
-  return json.dump();
+  // Paths are bytes, not always UTF-8, which JSON must be: such bytes are recorded as U+FFFD
+  // (a throwing dump() ended a run at its first checkpoint).
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace dptrain

@@ -167,6 +167,101 @@ TEST_F(CheckpointFile, KeepsAnyOptimizersNamedState) {
   }
 }
 
+// A checkpoint from elsewhere (README, "Checkpoints"): each number and size that would size,
+// index or divide something is refused, naming the file, the attribute and both numbers, before
+// anything is built from it. Found by fuzz/checkpoint_fuzz.cpp.
+void replace_attribute(const std::string& path, const char* name, int64_t value) {
+  const h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+  ASSERT_TRUE(file.valid());
+  ASSERT_GE(H5Adelete(file.get(), name), 0) << name;
+  h5::write_attribute(file.get(), name, value);
+}
+
+void replace_attribute(const std::string& path, const char* name, const std::string& value) {
+  const h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+  ASSERT_TRUE(file.valid());
+  ASSERT_GE(H5Adelete(file.get(), name), 0) << name;
+  h5::write_attribute(file.get(), name, value);
+}
+
+void expect_refused(const std::string& path, const ModelSpec& spec, const std::string& fragment) {
+  try {
+    read_checkpoint(path, spec, model_layout(spec));
+    FAIL() << "no InputError; expected: " << fragment;
+  } catch (const InputError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("checkpoint '" + path + "' is incomplete or corrupt: "),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find(fragment), std::string::npos) << message;
+  }
+}
+
+// Without the exact attributes, the micro-batch is the global batch divided by the world size:
+// a world size of 0 divided by zero.
+TEST_F(CheckpointFile, RefusesAWorldSizeOfZero) {
+  const std::string path = write(kMlp);
+  {
+    const h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+    ASSERT_TRUE(file.valid());
+    ASSERT_GE(H5Adelete(file.get(), "exact"), 0);
+  }
+  replace_attribute(path, "world_size", 0);
+  expect_refused(path, kMlp, "its attribute world_size is 0, outside 1..2147483647");
+}
+
+TEST_F(CheckpointFile, RefusesPositionsNoTrainingReaches) {
+  const std::string path = write(kMlp);
+  replace_attribute(path, "step_in_epoch", -1);
+  expect_refused(path, kMlp, "its attribute step_in_epoch is -1, outside 0..");
+  replace_attribute(path, "step_in_epoch", 7);
+  replace_attribute(path, "epoch", int64_t{1} << 40);
+  expect_refused(path, kMlp, "its attribute epoch is 1099511627776, outside 1..2147483647");
+  replace_attribute(path, "epoch", 2);
+  replace_attribute(path, "global_batch", 0);
+  expect_refused(path, kMlp, "its attribute global_batch is 0, outside 1..");
+}
+
+// Each state name is another copy of the parameters in memory: a list of thousands of "m"s
+// made as many copies.
+TEST_F(CheckpointFile, RefusesMoreStateTensorsThanAnOptimizerKeeps) {
+  const std::string path = write(kMlp);
+  replace_attribute(path, "optimizer_state", std::string("m,v,m,v,m"));
+  expect_refused(path, kMlp,
+                 "its attribute optimizer_state names 5 state tensors, but an "
+                 "optimizer keeps at most 2");
+  replace_attribute(path, "optimizer_state", std::string("m,m"));
+  expect_refused(path, kMlp, "its attribute optimizer_state names 'm' twice");
+}
+
+// FixedPointScales indexes the exponents by tensor.
+TEST_F(CheckpointFile, RefusesFixedPointExponentsOfAnotherCount) {
+  const std::string path = write(kCnn, /*exact=*/true);
+  {
+    const h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+    ASSERT_TRUE(file.valid());
+    ASSERT_GE(H5Adelete(file.get(), "fixed_point_exponents"), 0);
+    h5::write_attribute(file.get(), "fixed_point_exponents", std::vector<int64_t>{-20, -19, -18});
+  }
+  expect_refused(path, kCnn,
+                 "its attribute fixed_point_exponents holds 3 exponents, but this run's model "
+                 "has 8 tensors");
+}
+
+// The same checks on a file that is already open, here one in memory (the fuzz harness's way).
+TEST_F(CheckpointFile, ReadsAnOpenFileAsItsPath) {
+  const ParameterLayout layout = model_layout(kMlp);
+  const h5::Id access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  ASSERT_GE(H5Pset_fapl_core(access.get(), 1 << 16, /*backing_store=*/0), 0);
+  const h5::Id file(H5Fcreate("in-memory.h5", H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose);
+  ASSERT_TRUE(file.valid());
+  write(kMlp);
+  write_checkpoint_to(file.get(), layout, written_);
+  const Checkpoint read = read_checkpoint(file.get(), "in-memory.h5", kMlp, layout);
+  EXPECT_EQ(read.params, written_.params);
+  EXPECT_EQ(checkpoint_model(file.get(), "in-memory.h5").description, "mlp 784-64-10");
+}
+
 // The set-up check of --checkpoint-dir: a missing directory is made (not with --resume, which
 // then reports it), an existing one keeps exactly what it held (the probe file is gone), and one
 // that cannot be a directory says why.

@@ -39,6 +39,9 @@ struct LabeledRows {
 class H5DataReader {
  public:
   explicit H5DataReader(const std::string& path);
+  // The same checks of a file already open for reading (e.g. one in memory, HDF5's core
+  // driver: the fuzz harness); `name` stands for its path in messages and path().
+  H5DataReader(h5::Id file, const std::string& name);
 
   const std::string& path() const { return path_; }
   size_t train_rows() const { return train_rows_; }

@@ -5,7 +5,9 @@
 #include <span>
 #include <string>
 
+#include "dptrain/data/idx.hpp"
 #include "dptrain/data/mnist_format.hpp"
+#include "dptrain/data/mnist_h5.hpp"
 
 namespace dptrain {
 
@@ -36,6 +38,11 @@ struct PreparedData {
 // t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte) to dptrain's HDF5 layout, recording each
 // file's name and SHA-256 and which data set they are. Checks shapes, lengths and labels first;
 // InputError for any problem.
+// One split's pair of IDX arrays as `prepare` takes them: [N,28,28] images and N labels in
+// 0..9, N >= 1; the names are the files', for messages. InputError otherwise.
+LabeledImages check_idx_split(IdxArray images, IdxArray labels, const std::string& images_name,
+                              const std::string& labels_name);
+
 PreparedData prepare_idx_dataset(DataSet data_set, const std::string& idx_dir,
                                  const std::string& out, bool overwrite);
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <hdf5.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -56,6 +58,9 @@ struct Checkpoint {
 std::string write_checkpoint(const std::string& dir, const ParameterLayout& layout,
                              const Checkpoint& checkpoint, int keep);
 
+// The same checkpoint written into an open, empty HDF5 file (write_checkpoint's contents).
+void write_checkpoint_to(hid_t file, const ParameterLayout& layout, const Checkpoint& checkpoint);
+
 // Why checkpoints cannot be written to DIR, or "" when they can: DIR is created if missing
 // (unless `resume`: the resume then reports that it holds no checkpoint), then a probe file of a
 // unique name is created, written and removed there. Nothing already in DIR is touched.
@@ -71,6 +76,10 @@ void check_checkpoint_dir(const World& world, const TrainConfig& config);
 // on data of another shape (both shapes named), or one of another model.
 Checkpoint read_checkpoint(const std::string& path, const ModelSpec& model,
                            const ParameterLayout& layout);
+// The same of a file already open (`path` names it in messages). Every size and number the file
+// holds is checked against the model or its range before anything is sized or read from it.
+Checkpoint read_checkpoint(hid_t file, const std::string& path, const ModelSpec& model,
+                           const ParameterLayout& layout);
 
 // What a checkpoint records of its model, to build it (dptrain eval).
 struct CheckpointModel {
@@ -78,6 +87,7 @@ struct CheckpointModel {
   DataShape data_shape;
 };
 CheckpointModel checkpoint_model(const std::string& path);
+CheckpointModel checkpoint_model(hid_t file, const std::string& path);
 
 // Collective over `world`: rank 0 picks the newest checkpoint of config.checkpoint_dir (warning
 // about those it passes over), reads it and checks that this run may continue from it (same

@@ -1,5 +1,6 @@
 #include "dptrain/model/layers/conv.hpp"
 
+#include <cstdint>
 #include <memory>
 
 #include "dptrain/core/error.hpp"
@@ -18,6 +19,11 @@ Conv::Conv(const LayerArgs& args, int kernel, int channels, bool same)
   if (!geometry_.valid())
     throw InputError(args.where() + " met a " + args.input.text() + " map, smaller than its " +
                      std::to_string(kernel) + "x" + std::to_string(kernel) + " kernel");
+  // The im2col matrix's columns are counted in int, as a row of data is (kMaxRowValues).
+  if (int64_t{kernel} * kernel * args.input.channels > kMaxRowValues)
+    throw InputError(args.where() + " has a " + std::to_string(kernel) + "x" +
+                     std::to_string(kernel) + "x" + std::to_string(args.input.channels) +
+                     " patch, more than 2^28 values");
   name_ = args.names.next("conv");
   dense_ =
       DenseLayer::add_to(args.layout, name_, geometry_.patch(), channels,

@@ -89,6 +89,9 @@ std::vector<std::unique_ptr<Layer>> build_layers(std::string_view spec, const Da
     if (activation != ew::Activation::none && !built.empty() && built.back()->fuse(activation))
       continue;
     shape = layer->output();
+    // Maps are counted in int by the layers after (a dense's inputs), as a row of data is.
+    if (shape.size() > static_cast<size_t>(kMaxRowValues))
+      throw InputError(args.where() + " makes a " + shape.text() + " map, more than 2^28 values");
     built.push_back(std::move(layer));
   }
   check_last_layer(*built.back(), data);
