@@ -15,6 +15,7 @@ packages=(
   patchelf debootstrap         # the offline bundle (launch/make-bundle.sh) and its chroot test
   chromium                     # the report test: dptrain report's page in a headless browser
   python3-h5py                 # the README's "Your own data" snippet, run by its test
+  clang-14 libclang-rt-14-dev  # the fuzz harnesses (bench/fuzz.sh): libFuzzer
 )
 missing=()
 for package in "${packages[@]}"; do
