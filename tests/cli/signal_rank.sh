@@ -22,16 +22,18 @@ find_rank() {
   done
   return 1
 }
+# Sanitizer builds run slower (tests/CMakeLists.txt, DPTRAIN_TEST_SLOWDOWN): the waits too.
+slowdown=${DPTRAIN_TEST_SLOWDOWN:-1}
 pid=""
-for _ in $(seq 300); do
+for _ in $(seq $((300 * slowdown))); do
   pid=$(find_rank) && break
   sleep 0.1
 done
 [ -n "$pid" ] || { echo "signal_rank: rank $victim never started"; kill "$job"; exit 1; }
 if [ "$wait_for" = - ]; then
-  sleep 3
+  sleep $((3 * slowdown))
 else
-  for _ in $(seq 600); do
+  for _ in $(seq $((600 * slowdown))); do
     [ -s "$wait_for" ] && break
     sleep 0.1
   done
